@@ -1,0 +1,51 @@
+# Development build of the C engine, in place, for one interpreter at a time:
+#   make PYTHON=/path/to/python3.X        -> scalene/_engine<EXT_SUFFIX>
+#   make sanitize PYTHON=...              -> the same, built with ASan+UBSan
+#   make test PYTHON=...                  -> run the test suite for that interpreter
+# Each interpreter gets its own object directory (build/<soabi>-<version>), and
+# the extension's ABI suffix keeps builds for different minors side by side.
+PYTHON   ?= python3
+CC       ?= cc
+PYINFO   := $(shell $(PYTHON) -c "import sysconfig,sys;print(sysconfig.get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX'), sysconfig.get_config_var('SOABI'), '%d.%d.%d' % sys.version_info[:3])")
+PYINC    := $(word 1,$(PYINFO))
+EXTSUF   := $(word 2,$(PYINFO))
+SOABI    := $(word 3,$(PYINFO))
+PYVER    := $(word 4,$(PYINFO))
+VARIANT  ?= release
+BUILDDIR := build/$(SOABI)-$(PYVER)-$(VARIANT)
+
+SOURCES  := $(sort $(wildcard engine/*.c engine/*/*.c))
+SOURCES  := $(filter-out engine/tests/%,$(SOURCES))
+OBJECTS  := $(patsubst engine/%.c,$(BUILDDIR)/%.o,$(SOURCES))
+HEADERS  := $(wildcard engine/*.h engine/*/*.h)
+
+WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS_COMMON := -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE -I$(PYINC) -Iengine $(WARN)
+ifeq ($(VARIANT),sanitize)
+  OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDSAN  := -fsanitize=address,undefined
+  TARGET := scalene/_engine_sanitize$(EXTSUF)
+else
+  OPT    := -O2 -g
+  LDSAN  :=
+  TARGET := scalene/_engine$(EXTSUF)
+endif
+
+.PHONY: all sanitize test clean
+all: $(TARGET)
+
+$(TARGET): $(OBJECTS)
+	$(CC) -shared $(OPT) $(LDSAN) -o $@ $^ -lm -lpthread -ldl -lrt
+
+$(BUILDDIR)/%.o: engine/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
+
+sanitize:
+	$(MAKE) VARIANT=sanitize PYTHON=$(PYTHON)
+
+test: all
+	$(PYTHON) -m pytest -q tests
+
+clean:
+	rm -rf build scalene/_engine*.so

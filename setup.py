@@ -1,0 +1,35 @@
+"""Builds the C engine as the extension ``scalene._engine``.
+
+The source list and flags mirror the Makefile (which is for in-place
+development builds); this file only exists so that ``pip install .`` works
+with the ordinary setuptools backend.
+"""
+import glob
+import os
+import sysconfig
+
+from setuptools import Extension, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def engine_sources():
+    files = sorted(glob.glob("engine/*.c") + glob.glob("engine/*/*.c"))
+    return [f for f in files if not f.startswith(os.path.join("engine", "tests"))]
+
+
+setup(
+    ext_modules=[
+        Extension(
+            "scalene._engine",
+            sources=engine_sources(),
+            include_dirs=["engine", sysconfig.get_paths()["include"]],
+            define_macros=[("_GNU_SOURCE", "1")],
+            extra_compile_args=[
+                "-std=gnu11", "-O2", "-fvisibility=hidden",
+                "-Wall", "-Wextra", "-Werror", "-Wno-missing-field-initializers",
+            ],
+            libraries=["m", "pthread", "dl", "rt"],
+        )
+    ],
+)
