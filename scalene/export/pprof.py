@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 from typing import Any, Dict, List, Tuple
 
-from . import ExportError, Frame, collect_stacks, stack_seconds, total_sampled_sec
+from . import ExportError, Frame, _num, collect_stacks, stack_seconds, total_sampled_sec
 
 # Field numbers from profile.proto.
 # Profile
@@ -233,17 +233,19 @@ def to_pprof(profile: Dict[str, Any]) -> bytes:
     for msg in function_msgs:
         out += _bytes_field(_P_FUNCTION, msg)
 
-    elapsed = profile.get("elapsed_time_sec")
-    start = profile.get("start_time_absolute")
-    duration_ns = int(round(float(elapsed) * 1e9)) if isinstance(elapsed, (int, float)) and elapsed > 0 else 0
-    time_ns = int(round(float(start) * 1e9)) if isinstance(start, (int, float)) and start > 0 else 0
+    duration_ns = int(round(_num(profile.get("elapsed_time_sec")) * 1e9))
+    # microsecond precision: a double holds epoch seconds to ~0.2 us only
+    time_ns = int(round(_num(profile.get("start_time_absolute")) * 1e6)) * 1000
     period = int(round(total_ns / total_count)) if total_count > 0 else 0
-    period_type = _int_field(_VT_TYPE, strings("cpu")) + _int_field(_VT_UNIT, strings("nanoseconds"))
+    period_type = _int_field(_VT_TYPE, strings("cpu")) + _int_field(
+        _VT_UNIT, strings("nanoseconds")
+    )
     comment = strings(_comment(profile))
     default_type = strings("cpu")
 
     # Strings are all interned above; the table must be written after that.
-    out += b"".join(_bytes_field(_P_STRING_TABLE, s.encode("utf-8", "replace")) for s in strings.table)
+    for text in strings.table:
+        out += _bytes_field(_P_STRING_TABLE, text.encode("utf-8", "replace"))
     out += _int_field(_P_TIME_NANOS, time_ns)
     out += _int_field(_P_DURATION_NANOS, duration_ns)
     out += _bytes_field(_P_PERIOD_TYPE, period_type)
