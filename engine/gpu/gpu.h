@@ -38,7 +38,8 @@ extern "C" {
 
 typedef struct {
     int available;   /* 1 if NVML loaded and >= 1 device usable */
-    int ndevices;    /* number of devices NVML reports (0 if not available) */
+    int ndevices;    /* number of devices sampled (0 if not available);
+                        devices whose handle NVML refuses are skipped */
     int per_process; /* 1: utilisation is per-process (accounting mode on for
                         all devices); 0: device-wide */
     char why[160];   /* when not available or degraded: one-line reason
@@ -64,7 +65,7 @@ typedef struct {
  *   child after scalene_gpu_close(). If already open, does nothing and
  *   returns the current state (0 if available, else SCALENE_GPU_EUNAVAIL).
  * Env: SCALENE_NVML_LIBRARY overrides the library path (tests);
- *   SCALENE_GPU_MEMORY_INTERVAL_MS (default 50, 0 = every sample) is the
+ *   SCALENE_GPU_MEMORY_INTERVAL_MS (default 100, 0 = every sample) is the
  *   minimum time between two process-list queries, see scalene_gpu_sample().
  * Returns 0 with info->available = 1 on success (info->why may still describe
  *   a degradation, e.g. accounting disabled -> device-wide utilisation);

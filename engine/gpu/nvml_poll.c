@@ -97,7 +97,7 @@ typedef nvmlReturn_t (*fn_procs_t)(nvmlDevice_t, unsigned int *, void *);
 #define PROCS_MAX_CAP (1u << 20)
 #define PROCS_MAX_RETRIES 4
 #define FILL_BYTE 0xA5
-#define DEFAULT_MEM_INTERVAL_MS 50
+#define DEFAULT_MEM_INTERVAL_MS 100
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
@@ -222,7 +222,7 @@ static void copy_info(scalene_gpu_info_t *out)
         *out = G.info;
 }
 
-/* Unload everything; G is left zeroed except for nothing. Lock held. */
+/* Shut NVML down, unload it, free the buffer; G is left all zero. Lock held. */
 static void teardown(void)
 {
     if (G.nvml_inited && G.shutdown)
