@@ -84,10 +84,13 @@ int scalene_gpu_open(scalene_gpu_info_t *info);
  *   every SCALENE_GPU_MEMORY_INTERVAL_MS; in between, the last value is
  *   returned (the query is slow on real drivers and takes the driver's global
  *   lock). Outputs are written only on success.
- * Returns 0 on success. On failure returns < 0, sets info->available = 0 and
- *   info->why; after a failing NVML call (SCALENE_GPU_ECALL) the layer marks
- *   itself unavailable and every later call returns SCALENE_GPU_EUNAVAIL
- *   without calling NVML, until scalene_gpu_close() + scalene_gpu_open().
+ * Returns 0 on success; SCALENE_GPU_EARG for a NULL output (nothing else
+ *   changes); SCALENE_GPU_EUNAVAIL if not open or already marked unavailable
+ *   (no NVML call is made). After a failing NVML call (SCALENE_GPU_ECALL, or
+ *   SCALENE_GPU_ENOMEM if the buffer cannot grow) the layer marks itself
+ *   unavailable: info->available = 0, info->why says which call failed, and
+ *   every later call returns SCALENE_GPU_EUNAVAIL fast, until
+ *   scalene_gpu_close() + scalene_gpu_open().
  * Allocation: none, except growing the process-list buffer when NVML answers
  *   NVML_ERROR_INSUFFICIENT_SIZE (rare: more processes than ever seen). */
 int scalene_gpu_sample(int pid, double *utilization, double *memory_mb,
