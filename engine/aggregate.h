@@ -1,0 +1,103 @@
+/* aggregate.h: turns sample records into per-line and per-function totals.
+ *
+ * The drain empties the sampler's rings: it is run by a background thread
+ * (started with the sampler) every few tens of milliseconds, and
+ * synchronously before the profile is written.  Only one drain runs at a
+ * time (the drain lock); the tables it fills are protected by the table
+ * lock, which the profile writer also takes.  The drain needs the GIL only
+ * to read the stacks of idle threads; it never holds the GIL while waiting
+ * for the table lock, and nobody waits for the GIL while holding it.
+ */
+#ifndef SCALENE_AGGREGATE_H
+#define SCALENE_AGGREGATE_H
+
+#include <stdint.h>
+
+#include "table.h"
+
+#define SCALENE_LINE_RESERVOIR 500
+
+typedef struct {
+    double python_s, native_s, system_s; /* seconds */
+    double util_sum;                     /* sum of core utilisation over samples */
+    uint64_t samples;
+} scalene_cpu_totals_t;
+
+typedef struct {
+    int32_t file;
+    int32_t lineno;
+    scalene_cpu_totals_t cpu;
+    double *times;      /* reservoir of sample timestamps (s), up to SCALENE_LINE_RESERVOIR */
+    int32_t ntimes;
+} scalene_line_t;
+
+typedef struct {
+    int32_t file;
+    int32_t firstlineno;
+    int32_t name; /* string id: qualified name where the interpreter knows it */
+    scalene_cpu_totals_t cpu;
+} scalene_func_t;
+
+typedef struct {
+    int32_t name;   /* string id of the file name */
+    int traced;     /* lines of this file are reported */
+    scalene_cpu_totals_t cpu;
+    int32_t *ranges; /* @profile ranges [first, last] pairs; NULL = whole file */
+    int32_t nranges;
+} scalene_file_t;
+
+typedef struct {
+    int32_t *frames; /* (file, name, lineno) triples, outermost first */
+    int32_t nframes;
+    scalene_cpu_totals_t cpu;
+} scalene_stack_t;
+
+/* Everything the writer reads; valid while the table lock is held. */
+typedef struct {
+    scalene_strings_t strings;
+    scalene_file_t *files;
+    int32_t nfiles, files_cap;
+    scalene_line_t *lines;
+    int32_t nlines, lines_cap;
+    scalene_func_t *funcs;
+    int32_t nfuncs, funcs_cap;
+    scalene_stack_t *stacks;
+    int32_t nstacks, stacks_cap;
+    scalene_map_t file_index;  /* name string id -> file index */
+    scalene_map_t line_index;  /* (file << 32 | lineno) -> line index */
+    scalene_map_t func_index;  /* hash(file, firstlineno, name) -> func index */
+    scalene_map_t stack_index; /* hash of frames -> stack index (chained by linear scan) */
+    double total_s;            /* all attributed time */
+    double unattributed_s;     /* time whose stack had no reported line */
+    uint64_t samples, unattributed_samples, idle_moved;
+    int collect_stacks;
+} scalene_tables_t;
+
+extern scalene_tables_t scalene_tables;
+
+int scalene_agg_init(void);
+/* Forget all totals (sampling stopped). */
+void scalene_agg_reset(void);
+void scalene_agg_set_collect_stacks(int on);
+/* Restrict a file's reported lines to [first, last] (@profile). */
+int scalene_agg_add_range(const char *filename, int first, int last);
+/* Empty the rings.  Call with have_gil = 1 from a Python thread holding the
+ * GIL, 0 from a thread without a Python state. */
+void scalene_agg_drain(int have_gil);
+
+/* Background drain thread. */
+int scalene_agg_start_drainer(void);
+void scalene_agg_stop_drainer(void); /* call with the GIL held: releases it while joining */
+void scalene_agg_wake_drainer(void); /* signal-safe enough: a condvar signal from the sampler thread */
+
+/* In a forked child: locks re-initialised, no drain thread, totals dropped
+ * (they may have been mid-update in the parent). */
+void scalene_agg_after_fork_child(void);
+
+void scalene_agg_lock(void);   /* table lock; do not call with the GIL held (release it first) */
+void scalene_agg_unlock(void);
+
+/* The line entry for (file, lineno), or NULL. */
+const scalene_line_t *scalene_agg_find_line(int32_t file, int32_t lineno);
+
+#endif

@@ -1,0 +1,207 @@
+/* platform_linux.c: the Linux implementation of platform.h. */
+#ifdef __linux__
+
+#include "platform.h"
+
+#include <errno.h>
+#include <link.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static int64_t
+clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) {
+        return -1;
+    }
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t
+scalene_now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t
+scalene_thread_cpu_ns(void)
+{
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* The kernel's clock id for "CPU time of thread tid" (the ABI behind
+ * pthread_getcpuclockid): ~tid << 3 | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED.
+ * Using the tid rather than a pthread_t means a thread that has exited
+ * gives EINVAL instead of a use-after-free of glibc's thread descriptor. */
+static clockid_t
+thread_clock(int tid)
+{
+    return (clockid_t)((~(unsigned)tid) << 3) | 4 | 2;
+}
+
+int64_t
+scalene_thread_cpu_ns_of(int tid)
+{
+    return clock_ns(thread_clock(tid));
+}
+
+int64_t
+scalene_process_cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+int
+scalene_gettid(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+int
+scalene_available_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) {
+            return n;
+        }
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int
+scalene_cpu_timer_create(scalene_cpu_timer_t *t, int tid, int signo, int cookie)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = signo;
+    sev.sigev_value.sival_int = cookie;
+    sev._sigev_un._tid = tid;
+    timer_t id;
+    if (timer_create(thread_clock(tid), &sev, &id) != 0) {
+        return -errno;
+    }
+    t->handle = (uintptr_t)id;
+    return 0;
+}
+
+int
+scalene_cpu_timer_arm(scalene_cpu_timer_t *t, int64_t cpu_ns)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    if (cpu_ns < 1000) {
+        cpu_ns = 1000;
+    }
+    its.it_value.tv_sec = cpu_ns / 1000000000LL;
+    its.it_value.tv_nsec = cpu_ns % 1000000000LL;
+    if (timer_settime((timer_t)t->handle, 0, &its, NULL) != 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+void
+scalene_cpu_timer_delete(scalene_cpu_timer_t *t)
+{
+    timer_delete((timer_t)t->handle);
+    t->handle = 0;
+}
+
+uintptr_t
+scalene_interrupted_pc(void *ucontext)
+{
+    if (ucontext == NULL) {
+        return 0;
+    }
+    ucontext_t *uc = (ucontext_t *)ucontext;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Executable segments of the interpreter, libpython, libc and libm.  Written
+ * once before any timer is armed; read-only afterwards (so the signal
+ * handler reads it without synchronisation). */
+#define MAX_RANGES 32
+static struct { uintptr_t lo, hi; } ranges[MAX_RANGES];
+static int nranges;
+
+static int
+is_interpreter_object(const char *name, int index)
+{
+    if (index == 0 || name == NULL || name[0] == '\0') {
+        return 1; /* the main program: python itself */
+    }
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    return strncmp(base, "libpython", 9) == 0 || strncmp(base, "libc.so", 7) == 0 ||
+           strncmp(base, "libc-", 5) == 0 || strncmp(base, "libm.so", 7) == 0;
+}
+
+static int
+collect_ranges(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    int *index = (int *)data;
+    if (is_interpreter_object(info->dlpi_name, (*index)++)) {
+        for (int i = 0; i < info->dlpi_phnum && nranges < MAX_RANGES; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+                ranges[nranges].lo = info->dlpi_addr + ph->p_vaddr;
+                ranges[nranges].hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+                nranges++;
+            }
+        }
+    }
+    return 0;
+}
+
+void
+scalene_interpreter_ranges_init(void)
+{
+    if (nranges > 0) {
+        return;
+    }
+    int index = 0;
+    dl_iterate_phdr(collect_ranges, &index);
+}
+
+int
+scalene_pc_in_interpreter(uintptr_t pc)
+{
+    if (pc == 0 || nranges == 0) {
+        return 1; /* unknown: do not claim native */
+    }
+    for (int i = 0; i < nranges; i++) {
+        if (pc >= ranges[i].lo && pc < ranges[i].hi) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void
+scalene_sleep_until_ns(int64_t deadline_ns)
+{
+    struct timespec ts;
+    ts.tv_sec = deadline_ns / 1000000000LL;
+    ts.tv_nsec = deadline_ns % 1000000000LL;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+}
+
+#endif /* __linux__ */

@@ -1,0 +1,485 @@
+/* writer.c: see writer.h. */
+#include "writer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+#include "jsonw.h"
+#include "sampler.h"
+
+typedef struct {
+    const scalene_profile_meta_t *meta;
+    double total; /* all attributed seconds: the denominator of every percentage */
+} ctx_t;
+
+static double
+pct(const ctx_t *c, double seconds)
+{
+    return c->total > 0 ? 100.0 * seconds / c->total : 0.0;
+}
+
+static int
+has_activity(const scalene_cpu_totals_t *cpu)
+{
+    return cpu != NULL && cpu->samples > 0;
+}
+
+/* The metric keys shared by lines and functions, in sorted order, merged by
+ * the caller with the keys specific to each. */
+static void
+write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t *cpu)
+{
+    /* keys between "memory_samples" and "n_gpu_percent" in sort order */
+    scalene_jw_key(w, "n_async_await_percent");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_async_concurrency_mean");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_async_concurrency_peak");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_avg_mb");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_copy_mb_s");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_core_utilization");
+    scalene_jw_double(w, cpu && cpu->samples ? cpu->util_sum / (double)cpu->samples : 0);
+    scalene_jw_key(w, "n_cpu_percent_c");
+    scalene_jw_double(w, cpu ? pct(c, cpu->native_s) : 0);
+    scalene_jw_key(w, "n_cpu_percent_python");
+    scalene_jw_double(w, cpu ? pct(c, cpu->python_s) : 0);
+    scalene_jw_key(w, "n_gpu_avg_memory_mb");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_gpu_peak_memory_mb");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_gpu_percent");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_growth_mb");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_malloc_mb");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_mallocs");
+    scalene_jw_int(w, 0);
+    scalene_jw_key(w, "n_peak_mb");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_python_fraction");
+    scalene_jw_double(w, 0);
+    scalene_jw_key(w, "n_sys_percent");
+    scalene_jw_double(w, cpu ? pct(c, cpu->system_s) : 0);
+    scalene_jw_key(w, "n_usage_fraction");
+    scalene_jw_double(w, 0);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void
+write_line(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm, int32_t lineno,
+           const scalene_line_t *line)
+{
+    const int32_t *r = fm->regions ? &fm->regions[6 * (lineno - 1)] : NULL;
+    scalene_jw_begin_object(w);
+    scalene_jw_key(w, "async_task_names");
+    scalene_jw_begin_inline_array(w);
+    scalene_jw_end_array(w);
+    scalene_jw_key(w, "cpu_samples_list");
+    scalene_jw_begin_inline_array(w);
+    if (line != NULL && line->ntimes > 0) {
+        double *sorted = malloc((size_t)line->ntimes * sizeof(double));
+        if (sorted != NULL) {
+            memcpy(sorted, line->times, (size_t)line->ntimes * sizeof(double));
+            qsort(sorted, (size_t)line->ntimes, sizeof(double), cmp_double);
+            for (int32_t i = 0; i < line->ntimes; i++) {
+                scalene_jw_double(w, sorted[i]);
+            }
+            free(sorted);
+        }
+    }
+    scalene_jw_end_array(w);
+    scalene_jw_key(w, "end_function_line");
+    scalene_jw_int(w, r ? r[5] : 0);
+    scalene_jw_key(w, "end_outermost_loop");
+    scalene_jw_int(w, r ? r[3] : lineno);
+    scalene_jw_key(w, "end_region_line");
+    scalene_jw_int(w, r ? r[1] : lineno);
+    scalene_jw_key(w, "is_coroutine");
+    scalene_jw_bool(w, 0);
+    scalene_jw_key(w, "line");
+    scalene_jw_string(w, fm->lines[lineno - 1], 1);
+    scalene_jw_key(w, "lineno");
+    scalene_jw_int(w, lineno);
+    scalene_jw_key(w, "memory_samples");
+    scalene_jw_begin_inline_array(w);
+    scalene_jw_end_array(w);
+    write_cpu_metrics_a(w, c, line ? &line->cpu : NULL);
+    scalene_jw_key(w, "start_function_line");
+    scalene_jw_int(w, r ? r[4] : 0);
+    scalene_jw_key(w, "start_outermost_loop");
+    scalene_jw_int(w, r ? r[2] : lineno);
+    scalene_jw_key(w, "start_region_line");
+    scalene_jw_int(w, r ? r[0] : lineno);
+    scalene_jw_end_object(w);
+}
+
+static const char *
+qualified_name(const scalene_file_meta_t *fm, int32_t firstlineno, const char *name)
+{
+    if (fm != NULL) {
+        for (int32_t i = 0; i < fm->nqual; i++) {
+            if (fm->qual_first[i] == firstlineno && strcmp(fm->qual_name[i], name) == 0) {
+                return fm->qual_qualname[i];
+            }
+        }
+    }
+    return name;
+}
+
+static const scalene_file_meta_t *
+meta_for_file(const ctx_t *c, int32_t file)
+{
+    const char *name = scalene_strings_get(&scalene_tables.strings, scalene_tables.files[file].name);
+    for (int32_t i = 0; i < c->meta->nfiles; i++) {
+        if (strcmp(c->meta->files[i].name, name) == 0) {
+            return &c->meta->files[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+cmp_func_by_line(const void *a, const void *b)
+{
+    const scalene_func_t *x = *(const scalene_func_t *const *)a, *y = *(const scalene_func_t *const *)b;
+    return (x->firstlineno > y->firstlineno) - (x->firstlineno < y->firstlineno);
+}
+
+static void
+write_functions(scalene_jw_t *w, const ctx_t *c, int32_t file, const scalene_file_meta_t *fm)
+{
+    scalene_tables_t *t = &scalene_tables;
+    const scalene_func_t **list = malloc((size_t)(t->nfuncs > 0 ? t->nfuncs : 1) * sizeof(*list));
+    int32_t n = 0;
+    for (int32_t i = 0; list != NULL && i < t->nfuncs; i++) {
+        const char *name = scalene_strings_get(&t->strings, t->funcs[i].name);
+        if (t->funcs[i].file == file && strcmp(name, "<module>") != 0 && has_activity(&t->funcs[i].cpu)) {
+            list[n++] = &t->funcs[i];
+        }
+    }
+    qsort(list, (size_t)n, sizeof(*list), cmp_func_by_line);
+    scalene_jw_begin_array(w);
+    for (int32_t i = 0; i < n; i++) {
+        const scalene_func_t *f = list[i];
+        const char *name = qualified_name(fm, f->firstlineno, scalene_strings_get(&t->strings, f->name));
+        scalene_jw_begin_object(w);
+        scalene_jw_key(w, "async_task_names");
+        scalene_jw_begin_inline_array(w);
+        scalene_jw_end_array(w);
+        scalene_jw_key(w, "cpu_samples_list");
+        scalene_jw_begin_inline_array(w);
+        scalene_jw_end_array(w);
+        scalene_jw_key(w, "is_coroutine");
+        scalene_jw_bool(w, 0);
+        scalene_jw_key(w, "line");
+        scalene_jw_string(w, name, 1);
+        scalene_jw_key(w, "lineno");
+        scalene_jw_int(w, f->firstlineno);
+        scalene_jw_key(w, "memory_samples");
+        scalene_jw_begin_inline_array(w);
+        scalene_jw_end_array(w);
+        write_cpu_metrics_a(w, c, &f->cpu);
+        scalene_jw_end_object(w);
+    }
+    scalene_jw_end_array(w);
+    free(list);
+}
+
+static void
+write_file(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm)
+{
+    scalene_tables_t *t = &scalene_tables;
+    int32_t name = scalene_strings_find(&t->strings, fm->name);
+    int32_t file = name >= 0 ? scalene_map_get(&t->file_index, (uint64_t)name) : -1;
+    scalene_jw_key(w, fm->name);
+    scalene_jw_begin_object(w);
+    scalene_jw_key(w, "functions");
+    if (file >= 0) {
+        write_functions(w, c, file, fm);
+    } else {
+        scalene_jw_begin_array(w);
+        scalene_jw_end_array(w);
+    }
+    scalene_jw_key(w, "imports");
+    scalene_jw_begin_array(w);
+    for (int32_t i = 0; i < fm->nimports; i++) {
+        scalene_jw_string(w, fm->imports[i], 0);
+    }
+    scalene_jw_end_array(w);
+    scalene_jw_key(w, "leaks");
+    scalene_jw_begin_object(w);
+    scalene_jw_end_object(w);
+    scalene_jw_key(w, "lines");
+    scalene_jw_begin_array(w);
+    for (int32_t ln = 1; ln <= fm->nlines; ln++) {
+        const scalene_line_t *line = file >= 0 ? scalene_agg_find_line(file, ln) : NULL;
+        if (c->meta->reduced && !(line && has_activity(&line->cpu))) {
+            continue;
+        }
+        write_line(w, c, fm, ln, line);
+    }
+    scalene_jw_end_array(w);
+    scalene_jw_key(w, "percent_cpu_time");
+    if (file >= 0) {
+        const scalene_cpu_totals_t *cpu = &t->files[file].cpu;
+        scalene_jw_double(w, pct(c, cpu->python_s + cpu->native_s + cpu->system_s));
+    } else {
+        scalene_jw_double(w, 0);
+    }
+    scalene_jw_end_object(w);
+}
+
+static void
+write_stacks(scalene_jw_t *w, const ctx_t *c)
+{
+    scalene_tables_t *t = &scalene_tables;
+    char frame[1024];
+    scalene_jw_begin_array(w);
+    for (int32_t i = 0; i < t->nstacks; i++) {
+        const scalene_stack_t *st = &t->stacks[i];
+        scalene_jw_begin_array(w);
+        scalene_jw_begin_array(w);
+        for (int32_t j = 0; j < st->nframes; j++) {
+            int32_t file = st->frames[3 * j], name = st->frames[3 * j + 1], lineno = st->frames[3 * j + 2];
+            const char *fname = scalene_strings_get(&t->strings, t->files[file].name);
+            /* the frame's function: its qualname from the file's AST, where known */
+            const char *qual = scalene_strings_get(&t->strings, name);
+            const scalene_file_meta_t *fm = meta_for_file(c, file);
+            if (fm != NULL) {
+                for (int32_t k = 0; k < t->nfuncs; k++) {
+                    if (t->funcs[k].file == file && t->funcs[k].name == name) {
+                        qual = qualified_name(fm, t->funcs[k].firstlineno, qual);
+                        break;
+                    }
+                }
+            }
+            snprintf(frame, sizeof(frame), "%s %s:%d;", fname, qual, lineno);
+            scalene_jw_string(w, frame, 0);
+        }
+        scalene_jw_end_array(w);
+        double total = c->total > 0 ? c->total : 1;
+        scalene_jw_begin_object(w);
+        scalene_jw_key(w, "c_time");
+        scalene_jw_double(w, st->cpu.native_s / total);
+        scalene_jw_key(w, "count");
+        scalene_jw_int(w, (int64_t)st->cpu.samples);
+        scalene_jw_key(w, "cpu_samples");
+        scalene_jw_double(w, (st->cpu.python_s + st->cpu.native_s + st->cpu.system_s) / total);
+        scalene_jw_key(w, "python_time");
+        scalene_jw_double(w, st->cpu.python_s / total);
+        scalene_jw_key(w, "sys_time");
+        scalene_jw_double(w, st->cpu.system_s / total);
+        scalene_jw_end_object(w);
+        scalene_jw_end_array(w);
+    }
+    scalene_jw_end_array(w);
+}
+
+static void
+write_profiler_section(scalene_jw_t *w, const ctx_t *c)
+{
+    scalene_sampler_counters_t k;
+    scalene_sampler_counters(&k);
+    scalene_tables_t *t = &scalene_tables;
+    struct {
+        const char *key;
+        int kind; /* 0 int, 1 double, 2 snippet */
+        int64_t i;
+        double d;
+        const char *json;
+    } items[64];
+    int n = 0;
+#define ITEM_I(K, V) items[n++] = (typeof(items[0])){.key = (K), .kind = 0, .i = (int64_t)(V)}
+#define ITEM_D(K, V) items[n++] = (typeof(items[0])){.key = (K), .kind = 1, .d = (V)}
+    ITEM_I("cpu_samples", k.cpu_samples);
+    ITEM_I("idle_samples", k.idle_samples);
+    ITEM_I("dropped_samples", k.dropped_samples);
+    ITEM_I("timer_failures", k.timer_failures);
+    ITEM_I("threads_seen", scalene_sampler_threads_seen());
+    ITEM_I("attributed_samples", t->samples);
+    ITEM_I("unattributed_samples", t->unattributed_samples);
+    ITEM_D("total_sampled_sec", c->total);
+    ITEM_D("unattributed_sec", t->unattributed_s);
+#undef ITEM_I
+#undef ITEM_D
+    for (int32_t i = 0; i < c->meta->nprof && n < 64; i++) {
+        items[n++] = (typeof(items[0])){.key = c->meta->prof_keys[i], .kind = 2, .json = c->meta->prof_json[i]};
+    }
+    /* sorted keys, like everything else in the file */
+    for (int i = 1; i < n; i++) {
+        for (int j = i; j > 0 && strcmp(items[j - 1].key, items[j].key) > 0; j--) {
+            typeof(items[0]) tmp = items[j];
+            items[j] = items[j - 1];
+            items[j - 1] = tmp;
+        }
+    }
+    scalene_jw_begin_object(w);
+    for (int i = 0; i < n; i++) {
+        scalene_jw_key(w, items[i].key);
+        if (items[i].kind == 0) {
+            scalene_jw_int(w, items[i].i);
+        } else if (items[i].kind == 1) {
+            scalene_jw_double(w, items[i].d);
+        } else {
+            scalene_jw_raw(w, items[i].json);
+        }
+    }
+    scalene_jw_end_object(w);
+}
+
+/* Top-level keys the engine owns; Python supplies the others. */
+enum {
+    K_ALLOC_SAMPLES, K_COMBINED_STACKS, K_COMBINED_TIMELINE, K_FILES, K_GROWTH, K_MAX_FNAME, K_MAX_LINENO,
+    K_MAX_MB, K_MAX_PYFRAC, K_MEMORY_STACKS, K_NATIVE_MB, K_PROFILER, K_SAMPLES, K_STACKS, K_COUNT
+};
+static const char *const engine_keys[K_COUNT] = {
+    "alloc_samples", "combined_stacks", "combined_stacks_timeline", "files", "growth_rate",
+    "max_footprint_fname", "max_footprint_lineno", "max_footprint_mb", "max_footprint_python_fraction",
+    "memory_stacks", "native_allocations_mb", "profiler", "samples", "stacks",
+};
+
+static void
+write_engine_key(scalene_jw_t *w, const ctx_t *c, int k)
+{
+    switch (k) {
+    case K_ALLOC_SAMPLES:
+        scalene_jw_int(w, 0);
+        break;
+    case K_COMBINED_STACKS:
+    case K_COMBINED_TIMELINE:
+    case K_MEMORY_STACKS:
+    case K_SAMPLES:
+        scalene_jw_begin_array(w);
+        scalene_jw_end_array(w);
+        break;
+    case K_FILES:
+        scalene_jw_begin_object(w);
+        for (int32_t i = 0; i < c->meta->nfiles; i++) {
+            write_file(w, c, &c->meta->files[i]);
+        }
+        scalene_jw_end_object(w);
+        break;
+    case K_MAX_FNAME:
+    case K_MAX_LINENO:
+        scalene_jw_null(w);
+        break;
+    case K_GROWTH:
+    case K_MAX_MB:
+    case K_MAX_PYFRAC:
+    case K_NATIVE_MB:
+        scalene_jw_double(w, 0);
+        break;
+    case K_PROFILER:
+        write_profiler_section(w, c);
+        break;
+    case K_STACKS:
+        write_stacks(w, c);
+        break;
+    }
+}
+
+static int
+write_all(FILE *out, const scalene_profile_meta_t *meta)
+{
+    ctx_t c = {.meta = meta, .total = scalene_tables.total_s};
+    scalene_jw_t w;
+    scalene_jw_init(&w, out);
+    scalene_jw_begin_object(&w);
+    /* merge the engine's keys and Python's, both in sorted order */
+    int32_t total = K_COUNT + meta->nmeta;
+    const char **keys = malloc((size_t)total * sizeof(char *));
+    int32_t *who = malloc((size_t)total * sizeof(int32_t));
+    if (keys == NULL || who == NULL) {
+        free(keys);
+        free(who);
+        return -1;
+    }
+    int32_t n = 0;
+    for (int k = 0; k < K_COUNT; k++) {
+        keys[n] = engine_keys[k];
+        who[n++] = -1 - k;
+    }
+    for (int32_t i = 0; i < meta->nmeta; i++) {
+        int dup = 0;
+        for (int k = 0; k < K_COUNT; k++) {
+            dup |= strcmp(meta->meta_keys[i], engine_keys[k]) == 0;
+        }
+        if (!dup) {
+            keys[n] = meta->meta_keys[i];
+            who[n++] = i;
+        }
+    }
+    for (int32_t i = 1; i < n; i++) {
+        for (int32_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *tk = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = tk;
+            int32_t tw = who[j];
+            who[j] = who[j - 1];
+            who[j - 1] = tw;
+        }
+    }
+    for (int32_t i = 0; i < n; i++) {
+        scalene_jw_key(&w, keys[i]);
+        if (who[i] < 0) {
+            write_engine_key(&w, &c, -1 - who[i]);
+        } else {
+            scalene_jw_raw(&w, meta->meta_json[who[i]]);
+        }
+    }
+    free(keys);
+    free(who);
+    scalene_jw_end_object(&w);
+    if (fputs("\n", out) < 0) {
+        return -1;
+    }
+    return scalene_jw_failed(&w) ? -1 : 0;
+}
+
+int
+scalene_write_profile(const char *path, const scalene_profile_meta_t *meta, char *why, size_t why_len)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (tmp == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
+    FILE *out = fopen(tmp, "w");
+    if (out == NULL) {
+        snprintf(why, why_len, "cannot write %s: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    setvbuf(out, NULL, _IOFBF, 1 << 16);
+    scalene_agg_lock();
+    int rc = write_all(out, meta);
+    scalene_agg_unlock();
+    if (fclose(out) != 0) {
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        rc = -1;
+    }
+    if (rc != 0) {
+        snprintf(why, why_len, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}

@@ -1,0 +1,326 @@
+"""The Python glue around the C engine: start, stop, and write the profile.
+
+Everything that needs the interpreter's own knowledge lives here: which
+directories are the standard library, which opcodes are calls, the threads
+that exist, source text and syntax trees for the report.  Sampling,
+aggregation and serialisation are the engine's (``scalene._engine``).
+"""
+
+from __future__ import annotations
+
+import dis
+import json
+import linecache
+import opcode
+import os
+import signal
+import site
+import sys
+import sysconfig
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from . import __version__, regions
+
+OWN_DIR = os.path.dirname(os.path.realpath(__file__))
+
+
+def load_engine():
+    """The compiled engine, or a clear error saying how to build it."""
+    try:
+        from . import _engine  # noqa: F401
+
+        return _engine
+    except ImportError as exc:
+        raise SystemExit(
+            "scalene: error: the C engine is not built for this Python (%s): run `make PYTHON=%s` "
+            "in the source tree or `pip install .` (%s)" % (sys.version.split()[0], sys.executable, exc)
+        ) from None
+
+
+def call_opcode_flags() -> bytes:
+    """One byte per opcode value: 1 where the instruction calls a callable."""
+    names: Dict[str, int] = {}
+    for table in (getattr(dis, "_all_opmap", None), getattr(opcode, "_specialized_opmap", None), opcode.opmap):
+        if table:
+            names.update(table)
+    flags = bytearray(256)
+    for name, op in names.items():
+        if 0 <= op < 256 and name.startswith(("CALL", "PRECALL", "INSTRUMENTED_CALL")) and "INTRINSIC" not in name:
+            flags[op] = 1
+    return bytes(flags)
+
+
+def system_dirs() -> List[str]:
+    """Where the standard library and installed packages live."""
+    dirs = set()
+    for scheme_vars in (None, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
+        try:
+            paths = sysconfig.get_paths(vars=scheme_vars) if scheme_vars else sysconfig.get_paths()
+        except Exception:
+            continue
+        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+            if paths.get(key):
+                dirs.add(paths[key])
+    try:
+        dirs.update(site.getsitepackages())
+    except Exception:
+        pass
+    try:
+        dirs.add(site.getusersitepackages())
+    except Exception:
+        pass
+    out = set()
+    for d in dirs:
+        if d:
+            out.add(os.path.realpath(d))
+            out.add(os.path.abspath(d))
+    return sorted(out)
+
+
+class Options:
+    """The profiler's settings (filled by the command line, the API or YAML)."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.outfile: str = "scalene-profile.json"
+        self.cpu_sampling_rate: float = 0.01
+        self.use_virtual_time: bool = False
+        self.profile_all: bool = False
+        self.profile_only: str = ""
+        self.profile_exclude: str = ""
+        self.profile_system_libraries: bool = False
+        self.program_path: str = ""
+        self.stacks: bool = False
+        self.reduced_profile: bool = False
+        self.cpu_percent_threshold: float = 1.0
+        self.malloc_threshold: float = 100.0
+        self.memory: bool = False
+        self.gpu: bool = False
+        self.off: bool = False
+        self.profile_interval: float = float("inf")
+        for key, value in kw.items():
+            setattr(self, key, value)
+
+
+class Profiler:
+    """One profiling session of this process."""
+
+    def __init__(self, options: Options, program: str = "", args: Optional[List[str]] = None,
+                 entrypoint_dir: str = "") -> None:
+        self.engine = load_engine()
+        self.options = options
+        self.program = program
+        self.args = list(args or [])
+        self.entrypoint_dir = entrypoint_dir
+        self.program_path = os.path.realpath(options.program_path or entrypoint_dir or os.getcwd())
+        self.decorated: Dict[str, List[tuple]] = {}
+        self.elapsed = 0.0
+        self.start_wall: Optional[float] = None
+        self.start_perf: Optional[float] = None
+        self._started_at: Optional[float] = None
+        self.running = False
+        self.engine.set_call_opcodes(call_opcode_flags())
+        self._configure()
+        self.engine.reset()
+        _install_thread_hooks(self.engine)
+
+    def _configure(self) -> None:
+        o = self.options
+        self.engine.configure(
+            virtual_time=bool(o.use_virtual_time),
+            interval=float(o.cpu_sampling_rate),
+            program_path=self.program_path,
+            own_dir=OWN_DIR,
+            profile_all=bool(o.profile_all),
+            profile_system_libraries=bool(o.profile_system_libraries),
+            only=[s for s in (o.profile_only or "").split(",") if s],
+            exclude=[s for s in (o.profile_exclude or "").split(",") if s],
+            system_dirs=system_dirs(),
+            decorated_files=sorted(self.decorated),
+            stacks=bool(o.stacks),
+        )
+
+    def add_decorated(self, filename: str, first: int, last: int) -> None:
+        """@profile: report only decorated functions' lines."""
+        self.decorated.setdefault(filename, []).append((first, last))
+        was_running = self.running
+        if was_running:
+            self.engine.stop()
+        self._configure()
+        self.engine.add_profiled_range(filename, first, last)
+        if was_running:
+            self.engine.start()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self.running:
+            return
+        if self.start_wall is None:
+            self.start_wall = time.time()
+            self.start_perf = time.perf_counter()
+        self._started_at = time.perf_counter()
+        main_ident = threading.main_thread().ident
+        for t in threading.enumerate():
+            native = getattr(t, "native_id", None)
+            if native and t.ident and t.ident != threading.get_ident() and t.is_alive():
+                self.engine.register_thread(native, t.ident)
+        self.engine.start()
+        self.running = True
+        del main_ident
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        self.engine.stop()
+        self.running = False
+        if self._started_at is not None:
+            self.elapsed += time.perf_counter() - self._started_at
+            self._started_at = None
+
+    # --------------------------------------------------------------- output
+
+    def elapsed_now(self) -> float:
+        extra = time.perf_counter() - self._started_at if self._started_at is not None else 0.0
+        return self.elapsed + extra
+
+    def why_empty(self, counters: Dict[str, Any]) -> Optional[str]:
+        if counters["attributed_samples"] > 0:
+            return None
+        rate = self.options.cpu_sampling_rate
+        elapsed = self.elapsed_now()
+        if counters["cpu_samples"] + counters["idle_samples"] == 0:
+            if elapsed < 2 * rate:
+                return ("the program ran for %.3f s, less than the sampling interval (%g s): make it run "
+                        "longer, or sample more often with --cpu-sampling-rate %g" % (elapsed, rate, rate / 10))
+            return ("no samples were taken in %.3f s (the program's threads may have been blocked in native "
+                    "code that was never registered): try --profile-all" % elapsed)
+        where = self.program_path
+        return ("all %d samples were outside the selected files (only code under %s is reported by default): "
+                "try --profile-all, --profile-only SUBSTRING or --program-path DIR"
+                % (counters["cpu_samples"] + counters["idle_samples"], where))
+
+    def _file_entry(self, name: str) -> Optional[Dict[str, Any]]:
+        lines = linecache.getlines(name)
+        if not lines:
+            try:
+                with open(name, "rb") as f:
+                    import io
+                    import tokenize
+
+                    data = f.read()
+                    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+                    lines = data.decode(encoding, "replace").splitlines(True)
+            except (OSError, SyntaxError, LookupError):
+                return None
+        lines = [ln if ln.endswith("\n") else ln + "\n" for ln in lines]
+        source = "".join(lines)
+        regs, quals = regions.analyse(source, len(lines))
+        return {
+            "name": name,
+            "lines": lines,
+            "regions": regs,
+            "qualnames": quals if sys.version_info < (3, 11) else None,
+            "imports": [],
+        }
+
+    def write(self, path: Optional[str] = None) -> Dict[str, Any]:
+        """Write the profile; returns a summary for the messages."""
+        path = path or self.options.outfile
+        self.engine.drain()
+        counters = self.engine.counters()
+        total = counters["total_sec"]
+        threshold = float(self.options.cpu_percent_threshold or 0)
+        chosen = []
+        for name, seconds, traced, samples in self.engine.files():
+            if not traced:
+                continue
+            share = 100.0 * seconds / total if total > 0 else 0.0
+            if share >= threshold or name in self.decorated:
+                chosen.append((-seconds, name))
+        chosen.sort()
+        files = []
+        for _, name in chosen:
+            entry = self._file_entry(name)
+            if entry is not None:
+                files.append(entry)
+        why = self.why_empty(counters)
+        if why is None and not files:
+            why = ("no file reached --cpu-percent-threshold %g%%: lower it to see the files that were sampled"
+                   % threshold)
+        o = self.options
+        meta = {
+            "program": self.program,
+            "entrypoint_dir": self.entrypoint_dir,
+            "filename": self.program_path,
+            "args": self.args,
+            "elapsed_time_sec": self.elapsed_now(),
+            "start_time_absolute": self.start_wall or time.time(),
+            "start_time_perf": self.start_perf or time.perf_counter(),
+            "gpu": False,
+            "gpu_device": "",
+            "memory": False,
+            "async_profile": False,
+            "main_thread_id": threading.main_thread().ident,
+        }
+        profiler = {
+            "name": "scalene-c",
+            "version": __version__,
+            "python": sys.version.split()[0],
+            "cpu_mode": "virtual" if o.use_virtual_time else "wall",
+            "cpu_sampling_rate": o.cpu_sampling_rate,
+            "why_empty": why,
+        }
+        self.engine.write_profile(
+            path,
+            {k: json.dumps(v) for k, v in meta.items()},
+            {k: json.dumps(v) for k, v in profiler.items()},
+            files,
+            bool(o.reduced_profile),
+        )
+        return {"path": path, "files": len(files), "why_empty": why, "counters": counters}
+
+
+# ------------------------------------------------------------- thread hooks
+
+_hooks_installed = False
+
+
+def _install_thread_hooks(engine) -> None:
+    """Every thread the program starts registers itself with the sampler
+    (its own CPU timer needs its kernel id, known only inside it)."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    original = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+    def _bootstrap_inner(self):  # type: ignore[no-untyped-def]
+        engine.register_thread()
+        try:
+            original(self)
+        finally:
+            engine.unregister_thread()
+
+    threading.Thread._bootstrap_inner = _bootstrap_inner  # type: ignore[attr-defined]
+
+    import _thread
+
+    original_start = _thread.start_new_thread
+
+    def start_new_thread(function, args, kwargs=None):  # type: ignore[no-untyped-def]
+        def run(*a, **k):  # type: ignore[no-untyped-def]
+            engine.register_thread()
+            try:
+                return function(*a, **k)
+            finally:
+                engine.unregister_thread()
+
+        return original_start(run, args, kwargs or {})
+
+    _thread.start_new_thread = start_new_thread  # type: ignore[assignment]
+
+
+def default_signal_name(engine) -> str:
+    return "SIGRTMIN+%d" % (engine.DEFAULT_SIGNAL - signal.SIGRTMIN)
