@@ -1,0 +1,33 @@
+"""Crash and hang resistance: many threads, many runs, dying code objects."""
+import os
+import sys
+
+import pytest
+
+from conftest import lines_by_number, line_of, program, run_scalene
+
+
+def test_code_objects_that_die_young(scalene):
+    path = program("codechurn.py")
+    run = scalene(["run", "--cpu-sampling-rate", "0.001", "--stacks", path, "---", "1.5"])
+    assert run.returncode == 0, run
+    lines, _ = lines_by_number(run.profile, path)
+    assert cpu_sum(lines) > 0
+    for ln in lines.values():
+        assert ln["n_cpu_percent_python"] >= 0
+
+
+def cpu_sum(lines):
+    return sum(ln["n_cpu_percent_python"] + ln["n_cpu_percent_c"] for ln in lines.values())
+
+
+def test_sixteen_threads_many_runs(tmp_path):
+    """The acceptance criterion: 200 consecutive profiled runs of a 16-thread
+    program mixing Python loops, native calls and sleeps.  Run in full on
+    one interpreter (SCALENE_STRESS_RUNS), fewer on the others."""
+    runs = int(os.environ.get("SCALENE_STRESS_RUNS", "20"))
+    path = program("stress16.py")
+    for i in range(runs):
+        run = run_scalene(["run", path, "---", "0.12"], tmp_path, timeout=60)
+        assert run.returncode == 0, (i, run)
+        assert run.profile["files"], (i, run)
