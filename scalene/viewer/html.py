@@ -9,6 +9,7 @@ Nothing in the page refers to the network.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -93,6 +94,7 @@ def _utf16_len(s: str) -> int:
     return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
+@functools.lru_cache(maxsize=None)
 def _token_class(ttype: Any) -> int:
     """Map a Pygments token type to an index in TOKEN_CLASSES."""
     from pygments import token as T
@@ -242,6 +244,8 @@ def _prepare(profile: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
             if runs is not None:
                 hl[str(fname)] = runs
     data["files"] = files_out
+    # JavaScript objects put integer-like keys first; keep the profile's file order.
+    data["_viewer_file_order"] = list(files_out)
     # Tell the page the text is already unescaped.
     data["_viewer_unescaped"] = True
     return data, hl

@@ -71,7 +71,7 @@ class Opened:
 
     def goto(self):
         self.page.goto(self.path.as_uri())
-        self.page.wait_for_function("window.__scaleneViewerReady === true", timeout=30000)
+        self.page.wait_for_function("() => window.__scaleneViewerReady === true", timeout=30000)
         return self
 
 

@@ -131,6 +131,10 @@
       elapsed: num(raw.elapsed_time_sec),
     };
     var names = Object.keys(raw.files);
+    if (Array.isArray(raw._viewer_file_order)) {
+      var ordered = raw._viewer_file_order.map(String).filter(function (n) { return own(raw.files, n); });
+      if (ordered.length === names.length) names = ordered;
+    }
     var top = 0;
     for (var fi = 0; fi < names.length; fi++) {
       var name = names[fi], d = raw.files[name];
@@ -307,6 +311,7 @@
   }
   function cellTime(l) {
     var total = cpuOf(l);
+    if (total <= 0) return h("td", { cls: "time" });
     var td = h("td", { cls: "time", title: timeTitle(l) });
     td.appendChild(h("div", { cls: "cell-bar" },
       stackBar([[cpuPy(l), "c-py"], [cpuC(l), "c-native"], [cpuSys(l), "c-sys"]], "bar", true),
@@ -323,6 +328,7 @@
   function cellPeak(l, P) {
     var peak = num(l.n_peak_mb), frac = num(l.n_python_fraction);
     var scale = P.maxFootprint > 0 ? 100 / P.maxFootprint : 0;
+    if (!peak && !l._leak && !num(l.n_malloc_mb)) return h("td", { cls: "peak" });
     var td = h("td", { cls: "peak", title: memTitle(l) });
     var val = h("span", { cls: "bar-val" });
     if (l._leak) val.appendChild(h("span", { cls: "leakdot", title: "possible memory leak" }));
@@ -331,16 +337,21 @@
       stackBar([[peak * frac * scale, "c-mpy"], [peak * (1 - frac) * scale, "c-mnative"]], "bar small", true), val));
     return td;
   }
-  function cellAvg(l) { return h("td", { cls: "num avg", title: memTitle(l), text: mb(l.n_avg_mb) }); }
+  function cellAvg(l) {
+    return num(l.n_avg_mb) ? h("td", { cls: "num avg", title: memTitle(l), text: mb(l.n_avg_mb) }) : h("td", { cls: "num avg" });
+  }
   function cellCopy(l) {
     var v = num(l.n_copy_mb_s);
+    if (!v) return h("td", { cls: "num copy" });
     return h("td", { cls: "num copy", title: "copy volume " + exact(v) + " MB/s", text: v ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : "" });
   }
   function cellGpu(l) {
     var v = num(l.n_gpu_percent);
+    if (!v) return h("td", { cls: "num gpu" });
     return h("td", { cls: "num gpu", title: "GPU " + exact(v) + "%", text: pct(v) });
   }
   function cellGpuMem(l) {
+    if (!num(l.n_gpu_peak_memory_mb) && !num(l.n_gpu_avg_memory_mb)) return h("td", { cls: "num gpumem" });
     return h("td", {
       cls: "num gpumem", text: mb(l.n_gpu_peak_memory_mb),
       title: "GPU memory peak " + exact(l.n_gpu_peak_memory_mb) + " MB\naverage " + exact(l.n_gpu_avg_memory_mb) + " MB",
@@ -348,6 +359,7 @@
   }
   function cellAwait(l) {
     var v = num(l.n_async_await_percent);
+    if (!v && !(Array.isArray(l.async_task_names) && l.async_task_names.length)) return h("td", { cls: "num await" });
     var t = "await " + exact(v) + "%\nconcurrency mean " + exact(l.n_async_concurrency_mean) + ", peak " + exact(l.n_async_concurrency_peak);
     if (Array.isArray(l.async_task_names) && l.async_task_names.length) t += "\ntasks: " + l.async_task_names.slice(0, 20).map(String).join(", ");
     return h("td", { cls: "num await", title: t, text: pct(v) });
@@ -485,7 +497,7 @@
   // ------------------------------------------------------------- rows
   function lineRow(F, l, cols, P) {
     var tr = h("tr", { "data-lineno": String(l.lineno) });
-    var hc = heat(l, P);
+    var hc = heat(l, P) || (isActive(l) ? "" : "idle");
     if (hc) tr.className = hc;
     for (var i = 0; i < cols.length; i++) {
       var c = cols[i];
@@ -509,13 +521,14 @@
     F.lines.forEach(function (l, i) { l._hl = runs[i]; });
   }
 
+  var CHUNK_FIRST = 400, CHUNK = 1000;
   function fillLines(F, cols, tbody, s) {
     var P = state.P;
     var rows = state.mode === "all" ? F.lines : F.lines.filter(isActive);
     var byLine = s.key === "lineno";
     if (!(byLine && s.dir === "asc")) rows = sortedRows(rows, cols, s);
-    var frag = document.createDocumentFragment();
-    var ncols = cols.length, prev = null;
+    var ncols = cols.length;
+    tbody.replaceChildren();
     if (!rows.length) {
       var td = h("td", { colspan: ncols });
       if (F.lines.length) {
@@ -524,22 +537,45 @@
       } else {
         td.textContent = "This file has no line data.";
       }
-      frag.appendChild(h("tr", { cls: "empty" }, td));
+      tbody.appendChild(h("tr", { cls: "empty" }, td));
+      return;
     }
-    var firstLine = F.lines.length ? F.lines[0].lineno : 1;
-    for (var i = 0; i < rows.length; i++) {
-      var l = rows[i];
-      if (byLine) {
-        var gap = prev === null ? l.lineno - firstLine : Math.abs(l.lineno - prev) - 1;
-        if (gap > 0) frag.appendChild(h("tr", { cls: "gap" }, h("td", { colspan: ncols, text: "⋯ " + gap + (gap === 1 ? " line" : " lines") })));
-        prev = l.lineno;
+    // Gaps between shown lines (only meaningful in line order).
+    var gaps = new Array(rows.length);
+    if (byLine) {
+      var prev = null, firstLine = F.lines.length ? F.lines[0].lineno : 1;
+      for (var g = 0; g < rows.length; g++) {
+        gaps[g] = prev === null ? rows[g].lineno - firstLine : Math.abs(rows[g].lineno - prev) - 1;
+        prev = rows[g].lineno;
       }
-      frag.appendChild(lineRow(F, l, cols, P));
-      state.ai.forEach(function (res) {
-        if (res.file === F.index && res.anchor === l.lineno) frag.appendChild(aiRow(res, ncols));
-      });
     }
-    tbody.replaceChildren(frag);
+    var pending = [];
+    state.ai.forEach(function (res) { if (res.file === F.index) pending.push(res); });
+    var pos = 0, gen = (tbody._gen || 0) + 1;
+    tbody._gen = gen;
+    function chunk(n) {
+      var frag = document.createDocumentFragment();
+      var end = Math.min(rows.length, pos + n);
+      for (; pos < end; pos++) {
+        var l = rows[pos], gap = gaps[pos];
+        if (gap > 0) frag.appendChild(h("tr", { cls: "gap" }, h("td", { colspan: ncols, text: "⋯ " + gap + (gap === 1 ? " line" : " lines") })));
+        frag.appendChild(lineRow(F, l, cols, P));
+        for (var k = 0; k < pending.length; k++) if (pending[k].anchor === l.lineno) frag.appendChild(aiRow(pending[k], ncols));
+      }
+      tbody.appendChild(frag);
+    }
+    // Large tables: show the first rows at once, append the rest in the background.
+    chunk(CHUNK_FIRST);
+    if (pos < rows.length) {
+      tbody.setAttribute("data-pending", "1");
+      var step = function () {
+        if (tbody._gen !== gen) return;
+        if (!tbody.isConnected) { tbody.removeAttribute("data-pending"); return; }
+        chunk(CHUNK);
+        if (pos < rows.length) setTimeout(step, 0); else tbody.removeAttribute("data-pending");
+      };
+      setTimeout(step, 0);
+    }
   }
 
   function fillFunctions(F, cols, tbody, s) {
@@ -576,7 +612,10 @@
       var lcols = columns(P, false);
       var lineOpts = { id: "L" + F.index, kind: "lines", cols: lcols, defaultSort: { key: "lineno", dir: "asc" },
         fill: function (tbody, s) { fillLines(F, lcols, tbody, s); } };
-      var kids = [h("div", { cls: "tablewrap" }, buildTable(lineOpts))];
+      var wrap = h("div", { cls: "tablewrap" }, buildTable(lineOpts));
+      wrap.addEventListener("click", function (ev) { onAiActivate(F, ev); });
+      wrap.addEventListener("keydown", function (ev) { onAiActivate(F, ev); });
+      var kids = [wrap];
       var leakKeys = Object.keys(F.leaks);
       if (leakKeys.length) {
         kids.push(h("div", { cls: "leaks" }, "Possible memory leaks: ", leakKeys.map(function (k, i) {
@@ -787,6 +826,7 @@
       if (isObj(s[p])) for (var k in out[p]) if (typeof s[p][k] === "string") out[p][k] = s[p][k];
     });
     out.useGpu = !!s.useGpu;
+    out.saved = !!s.saved;
     return out;
   }
   function saveAi(s) {
@@ -794,6 +834,7 @@
     try { window.localStorage.setItem(LS_AI, JSON.stringify(s)); } catch (e) { /* memory only */ }
   }
   function aiConfigured(s) {
+    if (!s.saved) return false; // the user has not chosen a provider yet
     if (s.provider === "anthropic") return !!s.anthropic.key && !!s.anthropic.model;
     if (s.provider === "azure") return !!s.azure.endpoint && !!s.azure.deployment && !!s.azure.key;
     return !!s.openai.baseUrl && !!s.openai.model;
@@ -858,6 +899,7 @@
         azure: { endpoint: val("ai-azure-endpoint"), deployment: val("ai-azure-deployment"), apiVersion: val("ai-azure-version") || AI_DEFAULTS.azure.apiVersion, key: val("ai-azure-key") },
         anthropic: { model: val("ai-anthropic-model"), key: val("ai-anthropic-key") },
         useGpu: gpu.checked,
+        saved: true,
       };
       saveAi(n);
       settingsDialog.close();
@@ -976,16 +1018,24 @@
   function aiCell(F, l) {
     var td = h("td", { cls: "ai" });
     if (!stripNL(l.line).trim()) return td;
-    td.appendChild(h("button", { type: "button", cls: "aibtn ai-line", title: "Propose an optimization for line " + l.lineno, text: "⚡",
-      "aria-label": "Propose an optimization for line " + l.lineno,
-      onclick: function () { propose(F, l.lineno, l.lineno, l.lineno, true); } }));
+    // Light-weight "buttons" (spans): thousands of real <button>s make big tables slow to lay out.
+    td.appendChild(h("span", { role: "button", tabindex: "0", cls: "aibtn ai-line", title: "Propose an optimization for line " + l.lineno,
+      text: "⚡", "aria-label": "Propose an optimization for line " + l.lineno, "data-start": l.lineno, "data-end": l.lineno }));
     var rs = Math.floor(num(l.start_region_line)), re = Math.floor(num(l.end_region_line));
     if (rs > 0 && re > rs) {
-      td.appendChild(h("button", { type: "button", cls: "aibtn ai-region", title: "Propose an optimization for lines " + rs + "–" + re, text: "💥",
-        "aria-label": "Propose an optimization for lines " + rs + " to " + re,
-        onclick: function () { propose(F, rs, re, l.lineno, false); } }));
+      td.appendChild(h("span", { role: "button", tabindex: "0", cls: "aibtn ai-region", title: "Propose an optimization for lines " + rs + "–" + re,
+        text: "💥", "aria-label": "Propose an optimization for lines " + rs + " to " + re, "data-start": rs, "data-end": re }));
     }
     return td;
+  }
+  function onAiActivate(F, ev) {
+    if (ev.type === "keydown" && ev.key !== "Enter" && ev.key !== " ") return;
+    var t = ev.target;
+    if (!t || !t.classList || !t.classList.contains("aibtn")) return;
+    ev.preventDefault();
+    var tr = t.closest("tr[data-lineno]");
+    var start = Number(t.getAttribute("data-start")), end = Number(t.getAttribute("data-end"));
+    propose(F, start, end, tr ? Number(tr.getAttribute("data-lineno")) : start, t.classList.contains("ai-line"));
   }
   function aiRow(res, ncols) {
     var box = h("div", { cls: "ai-box" });
