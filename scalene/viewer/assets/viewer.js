@@ -402,11 +402,6 @@
   // ---------------------------------------------------------- columns
   function columns(P, forFunctions) {
     var cols = [];
-    if (forFunctions) {
-      cols.push({ key: "name", label: "Function", cls: "fname", width: "auto", dir: "asc",
-        sort: function (r) { return r.line; },
-        cell: function (r) { return h("td", { cls: "fname", title: r.line, text: r.line }); } });
-    }
     cols.push({ key: "lineno", label: "Line", cls: "num lineno", width: "52px", dir: "asc",
       sort: function (r) { return r.lineno; },
       cell: function (r) { return h("td", { cls: "num lineno", text: String(r.lineno) }); } });
@@ -437,6 +432,12 @@
     if (!forFunctions) {
       cols.push({ key: "ai", label: "", cls: "ai", width: "44px", cell: null, help: "Optimization proposals (⚡ line, 💥 region)" });
       cols.push({ key: "code", label: "Source", cls: "code", width: "auto", cell: null });
+    } else {
+      // Same metric columns as the line table above, so that they line up.
+      cols.push({ key: "pad", label: "", cls: "ai", width: "44px", cell: function () { return h("td", { cls: "ai" }); } });
+      cols.push({ key: "name", label: "Function", cls: "fname", width: "auto", dir: "asc",
+        sort: function (r) { return r.line; },
+        cell: function (r) { return h("td", { cls: "fname", title: r.line, text: r.line }); } });
     }
     return cols;
   }
