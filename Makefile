@@ -14,7 +14,8 @@ PYVER    := $(word 4,$(PYINFO))
 VARIANT  ?= release
 BUILDDIR := build/$(SOABI)-$(PYVER)-$(VARIANT)
 
-SOURCES  := $(sort $(wildcard engine/*.c engine/*/*.c))
+# The engine's source directories (engine/memory joins when it is wired in).
+SOURCES  := $(sort $(wildcard engine/*.c engine/frames/*.c engine/gpu/*.c))
 SOURCES  := $(filter-out engine/tests/%,$(SOURCES))
 OBJECTS  := $(patsubst engine/%.c,$(BUILDDIR)/%.o,$(SOURCES))
 HEADERS  := $(wildcard engine/*.h engine/*/*.h)
@@ -24,7 +25,7 @@ CFLAGS_COMMON := -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE -I$(PYINC) -
 ifeq ($(VARIANT),sanitize)
   OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   LDSAN  := -fsanitize=address,undefined
-  TARGET := scalene/_engine_sanitize$(EXTSUF)
+  TARGET := build/sanitize-$(SOABI)-$(PYVER)/scalene/_engine$(EXTSUF)
 else
   OPT    := -O2 -g
   LDSAN  :=
@@ -35,14 +36,18 @@ endif
 all: $(TARGET)
 
 $(TARGET): $(OBJECTS)
+	@mkdir -p $(dir $@)
 	$(CC) -shared $(OPT) $(LDSAN) -o $@ $^ -lm -lpthread -ldl -lrt
 
 $(BUILDDIR)/%.o: engine/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(OPT) -c $< -o $@
 
+# The sanitizer build goes to its own directory; tests load it through
+# SCALENE_ENGINE_PATH with libasan preloaded (see tests/conftest.py).
 sanitize:
 	$(MAKE) VARIANT=sanitize PYTHON=$(PYTHON)
+	@echo build/sanitize-$(SOABI)-$(PYVER)/scalene/_engine$(EXTSUF)
 
 test: all
 	$(PYTHON) -m pytest -q tests

@@ -14,8 +14,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def engine_sources():
-    files = sorted(glob.glob("engine/*.c") + glob.glob("engine/*/*.c"))
-    return [f for f in files if not f.startswith(os.path.join("engine", "tests"))]
+    # Keep in step with SOURCES in the Makefile.
+    files = []
+    for pattern in ("engine/*.c", "engine/frames/*.c", "engine/gpu/*.c"):
+        files += glob.glob(pattern)
+    return sorted(files)
 
 
 setup(

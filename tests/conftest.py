@@ -19,8 +19,31 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 
+def _sanitizer_env():
+    """With SCALENE_SANITIZE=1, children load the ASan+UBSan build of the
+    engine (make sanitize) with the sanitizer runtime preloaded."""
+    import glob
+    import sysconfig
+
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    soabi = sysconfig.get_config_var("SOABI")
+    version = "%d.%d.%d" % sys.version_info[:3]
+    path = os.path.join(ROOT, "build", "sanitize-%s-%s" % (soabi, version), "scalene", "_engine" + suffix)
+    if not os.path.exists(path):
+        pytest.exit("SCALENE_SANITIZE=1 but %s is missing: run make sanitize PYTHON=%s" % (path, sys.executable))
+    libasan = subprocess.run(["gcc", "-print-file-name=libasan.so"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    return {
+        "SCALENE_ENGINE_PATH": path,
+        "LD_PRELOAD": libasan,
+        "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=99:handle_segv=1",
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=98",
+    }
+
+
 def child_env(extra=None):
     env = dict(os.environ)
+    if os.environ.get("SCALENE_SANITIZE") == "1":
+        env.update(_sanitizer_env())
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("PYTHONSTARTUP", None)
     env.setdefault("PYTHONFAULTHANDLER", "1")

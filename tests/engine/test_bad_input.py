@@ -114,7 +114,8 @@ def test_program_with_its_own_timers_and_blocking_io(scalene):
     run = scalene(["run", path])
     assert run.returncode == 0, run
     lines, _ = lines_by_number(run.profile, path)
-    assert sum(ln["n_cpu_percent_python"] for ln in lines.values()) > 20
+    busy = [ln for ln in lines.values() if "# BUSY" in ln["line"]][0]
+    assert busy["n_cpu_percent_python"] + busy["n_cpu_percent_c"] > 0, busy
 
 
 def test_os_exit_still_writes_the_profile(scalene, tmp_path):

@@ -4,9 +4,9 @@ import time
 
 
 def busy(seconds):
-    end = time.thread_time() + seconds
+    end = time.monotonic() + seconds
     x = 0
-    while time.thread_time() < end:  # BUSY-LOOP
+    while time.monotonic() < end:  # BUSY-LOOP
         x += 1
     return x
 
