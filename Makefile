@@ -32,7 +32,7 @@ else
   TARGET := scalene/_engine$(EXTSUF)
 endif
 
-.PHONY: all sanitize test clean
+.PHONY: all sanitize test check demo clean
 all: $(TARGET)
 
 $(TARGET): $(OBJECTS)
@@ -51,6 +51,16 @@ sanitize:
 
 test: all
 	$(PYTHON) -m pytest -q tests
+
+# The whole suite on every CPython 3.9-3.13 present (what CI runs).
+check:
+	bash tools/check.sh
+
+# Build, then profile the bundled example: terminal report, JSON and HTML.
+demo: all
+	$(PYTHON) -m scalene run -o scalene-profile.json examples/demo.py
+	$(PYTHON) -m scalene view --cli scalene-profile.json
+	$(PYTHON) -m scalene view --html scalene-profile.json
 
 clean:
 	rm -rf build scalene/_engine*.so
