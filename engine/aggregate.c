@@ -136,6 +136,11 @@ add_cpu(scalene_cpu_totals_t *c, const scalene_sample_t *s, double w)
     }
     c->util_sum += s->core_util;
     c->samples++;
+    c->gpu_util_time += (double)s->gpu_util * w;
+    c->gpu_mem_sum += s->gpu_mem_mb;
+    if (s->gpu_mem_mb > c->gpu_mem_peak) {
+        c->gpu_mem_peak = s->gpu_mem_mb;
+    }
 }
 
 static scalene_line_t *

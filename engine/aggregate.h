@@ -21,6 +21,8 @@ typedef struct {
     double python_s, native_s, system_s; /* seconds */
     double util_sum;                     /* sum of core utilisation over samples */
     uint64_t samples;
+    double gpu_util_time;                /* sum of GPU utilisation x seconds */
+    double gpu_mem_sum, gpu_mem_peak;    /* MB over samples */
 } scalene_cpu_totals_t;
 
 typedef struct {

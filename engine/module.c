@@ -115,7 +115,8 @@ static struct {
     int virtual_time;
     double interval_s;
     int signo;
-} run_config = {0, 0.01, 0};
+    int gpu;
+} run_config = {0, 0.01, 0, 0};
 
 static PyObject *
 engine_configure(PyObject *self, PyObject *args, PyObject *kw)
@@ -123,14 +124,14 @@ engine_configure(PyObject *self, PyObject *args, PyObject *kw)
     (void)self;
     static char *kwlist[] = {"virtual_time", "interval", "signo", "program_path", "own_dir", "profile_all",
                              "profile_system_libraries", "only", "exclude", "system_dirs", "decorated_files",
-                             "stacks", NULL};
-    int virtual_time = 0, profile_all = 0, profile_system = 0, stacks = 0, signo = 0;
+                             "stacks", "gpu", NULL};
+    int virtual_time = 0, profile_all = 0, profile_system = 0, stacks = 0, signo = 0, gpu = 0;
     double interval = 0.01;
     const char *program_path = "", *own_dir = "";
     PyObject *only = NULL, *exclude = NULL, *system_dirs = NULL, *decorated = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|pdissppOOOOp", kwlist, &virtual_time, &interval, &signo,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|pdissppOOOOpp", kwlist, &virtual_time, &interval, &signo,
                                      &program_path, &own_dir, &profile_all, &profile_system, &only, &exclude,
-                                     &system_dirs, &decorated, &stacks)) {
+                                     &system_dirs, &decorated, &stacks, &gpu)) {
         return NULL;
     }
     if (scalene_sampler_running()) {
@@ -169,6 +170,7 @@ engine_configure(PyObject *self, PyObject *args, PyObject *kw)
         goto done;
     }
     run_config.virtual_time = virtual_time;
+    run_config.gpu = gpu;
     run_config.interval_s = interval;
     run_config.signo = signo > 0 ? signo : SIGRTMIN + 6;
     if (run_config.signo > SIGRTMAX) {
@@ -221,6 +223,7 @@ engine_start(PyObject *self, PyObject *noargs)
         .virtual_time = run_config.virtual_time,
         .interval_ns = (int64_t)(run_config.interval_s * 1e9),
         .signo = run_config.signo,
+        .gpu = run_config.gpu,
     };
     if (scalene_sampler_start(&cfg, scalene_agg_wake_drainer, why, sizeof(why)) != 0) {
         scalene_agg_stop_drainer();
@@ -591,6 +594,17 @@ done:
 }
 
 static PyObject *
+engine_gpu_info(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    scalene_gpu_info_t info;
+    scalene_sampler_gpu_info(&info);
+    return Py_BuildValue("{sisisiss}", "available", info.available, "ndevices", info.ndevices, "per_process",
+                         info.per_process, "why", info.why);
+}
+
+static PyObject *
 engine_frames_version(PyObject *self, PyObject *noargs)
 {
     (void)self;
@@ -618,6 +632,7 @@ static PyMethodDef engine_methods[] = {
     {"counters", engine_counters, METH_NOARGS, "Sampler and aggregator counters."},
     {"write_profile", (PyCFunction)(void (*)(void))engine_write_profile, METH_VARARGS | METH_KEYWORDS,
      "write_profile(path, meta, profiler, files, reduced=False): write the JSON profile atomically."},
+    {"gpu_info", engine_gpu_info, METH_NOARGS, "What the GPU layer reported when sampling started."},
     {"frames_version", engine_frames_version, METH_NOARGS, "The CPython minor version frames are read for."},
     {NULL, NULL, 0, NULL},
 };

@@ -14,6 +14,7 @@
 #include "codecache.h"
 #include "frames.h"
 #include "platform.h"
+#include "gpu/gpu.h"
 
 #define SAMPLE_RING_CAPACITY 4096
 #define CODEINFO_RING_CAPACITY 512
@@ -71,6 +72,58 @@ static int ticker_stop; /* ticker_lock */
 static _Atomic uint32_t core_util_bits;
 
 static _Atomic uint64_t n_cpu_samples, n_idle_samples, n_timer_failures;
+
+/* The latest GPU readings (float bits), polled by the sampler thread and
+ * copied into every sample; gpu_state is what scalene_gpu_open() said
+ * (written before the sampler thread starts, by it afterwards under
+ * gpu_lock). */
+static _Atomic uint32_t gpu_util_bits, gpu_mem_bits;
+static scalene_gpu_info_t gpu_state;
+static pthread_mutex_t gpu_lock = PTHREAD_MUTEX_INITIALIZER;
+static int gpu_polling; /* sampler thread only, after start */
+
+static void
+store_float(_Atomic uint32_t *dst, float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof(bits));
+    atomic_store_explicit(dst, bits, memory_order_relaxed);
+}
+
+static float
+load_float(_Atomic uint32_t *src)
+{
+    uint32_t bits = atomic_load_explicit(src, memory_order_relaxed);
+    float f;
+    memcpy(&f, &bits, sizeof(f));
+    return f;
+}
+
+static void
+poll_gpu(void)
+{
+    double util = 0, mem = 0;
+    scalene_gpu_info_t info;
+    if (scalene_gpu_sample(0, &util, &mem, &info) == SCALENE_GPU_OK) {
+        store_float(&gpu_util_bits, (float)util);
+        store_float(&gpu_mem_bits, (float)mem);
+    } else {
+        /* the layer marked itself unavailable: keep the reason, stop polling */
+        pthread_mutex_lock(&gpu_lock);
+        gpu_state.per_process = info.per_process;
+        snprintf(gpu_state.why, sizeof(gpu_state.why), "%s", info.why);
+        pthread_mutex_unlock(&gpu_lock);
+        gpu_polling = 0;
+    }
+}
+
+void
+scalene_sampler_gpu_info(scalene_gpu_info_t *out)
+{
+    pthread_mutex_lock(&gpu_lock);
+    *out = gpu_state;
+    pthread_mutex_unlock(&gpu_lock);
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -266,6 +319,8 @@ on_cpu_timer(int signo, siginfo_t *si, void *ucontext)
     rec->t_ns = scalene_now_ns();
     rec->thread_cpu_ns = cpu;
     rec->core_util = current_core_util();
+    rec->gpu_util = load_float(&gpu_util_bits);
+    rec->gpu_mem_mb = load_float(&gpu_mem_bits);
     scalene_ring_publish(&scalene_sample_ring, rec, pos);
     atomic_fetch_add_explicit(&n_cpu_samples, 1, memory_order_relaxed);
 out:
@@ -412,6 +467,8 @@ record_idle(int index, int64_t idle_ns, int64_t thread_cpu, int64_t now)
     rec->t_ns = now;
     rec->thread_cpu_ns = thread_cpu;
     rec->core_util = current_core_util();
+    rec->gpu_util = load_float(&gpu_util_bits);
+    rec->gpu_mem_mb = load_float(&gpu_mem_bits);
     scalene_ring_publish(&scalene_sample_ring, rec, pos);
     atomic_fetch_add_explicit(&n_idle_samples, 1, memory_order_relaxed);
 }
@@ -486,6 +543,9 @@ ticker_main(void *arg)
             atomic_store_explicit(&core_util_bits, bits, memory_order_relaxed);
         }
         last_pcpu = pcpu;
+        if (gpu_polling) {
+            poll_gpu();
+        }
         if (!config.virtual_time && wall > 0) {
             tick(now, wall);
         }
@@ -563,6 +623,27 @@ scalene_sampler_start(const scalene_sampler_config_t *cfg, void (*wake_drain)(vo
         }
     }
     pthread_mutex_unlock(&registry_lock);
+
+    store_float(&gpu_util_bits, 0);
+    store_float(&gpu_mem_bits, 0);
+    gpu_polling = 0;
+    if (config.gpu) {
+        scalene_gpu_info_t info;
+        memset(&info, 0, sizeof(info));
+        scalene_gpu_open(&info);
+        pthread_mutex_lock(&gpu_lock);
+        gpu_state = info;
+        pthread_mutex_unlock(&gpu_lock);
+        gpu_polling = info.available;
+        if (gpu_polling) {
+            poll_gpu();
+        }
+    } else {
+        pthread_mutex_lock(&gpu_lock);
+        memset(&gpu_state, 0, sizeof(gpu_state));
+        snprintf(gpu_state.why, sizeof(gpu_state.why), "GPU profiling is off");
+        pthread_mutex_unlock(&gpu_lock);
+    }
 
     ticker_stop = 0;
     int rc = pthread_create(&ticker, NULL, ticker_main, NULL);

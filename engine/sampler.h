@@ -33,6 +33,7 @@ typedef struct {
     int virtual_time;    /* count CPU time only (no idle samples) */
     int64_t interval_ns; /* mean sampling interval */
     int signo;           /* signal delivered by the per-thread timers */
+    int gpu;             /* poll NVML from the sampler thread */
 } scalene_sampler_config_t;
 
 /* Records from all threads, consumed by the drain (aggregate.c). */
@@ -88,6 +89,10 @@ void scalene_code_describe(void *code, scalene_codeinfo_t *out);
  * by the drain with the GIL held.  Returns the number of frames; sets
  * *top_opcode. */
 int scalene_capture_frames(void *tstate, scalene_frame_t *frames, int max, int *top_opcode);
+
+/* What the GPU layer said when sampling started (available, why...). */
+#include "gpu/gpu.h"
+void scalene_sampler_gpu_info(scalene_gpu_info_t *out);
 
 /* Counters for the profile's "profiler" section. */
 typedef struct {

@@ -44,6 +44,8 @@ typedef struct {
     int64_t t_ns;            /* monotonic time of the sample */
     int64_t thread_cpu_ns;   /* IDLE: the thread's CPU clock when it was seen idle */
     float core_util;         /* process CPU use / cores over the last tick */
+    float gpu_util;          /* GPU utilisation 0..1 at the last poll (0 without GPU) */
+    float gpu_mem_mb;        /* this process's GPU memory at the last poll */
     scalene_frame_t frames[SCALENE_MAX_FRAMES];
 } scalene_sample_t;
 

@@ -50,12 +50,14 @@ write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t 
     scalene_jw_double(w, cpu ? pct(c, cpu->native_s) : 0);
     scalene_jw_key(w, "n_cpu_percent_python");
     scalene_jw_double(w, cpu ? pct(c, cpu->python_s) : 0);
+    double seconds = cpu ? cpu->python_s + cpu->native_s + cpu->system_s : 0;
     scalene_jw_key(w, "n_gpu_avg_memory_mb");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, cpu && cpu->samples ? cpu->gpu_mem_sum / (double)cpu->samples : 0);
     scalene_jw_key(w, "n_gpu_peak_memory_mb");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, cpu ? cpu->gpu_mem_peak : 0);
     scalene_jw_key(w, "n_gpu_percent");
-    scalene_jw_double(w, 0);
+    /* time-weighted mean utilisation while this line ran */
+    scalene_jw_double(w, seconds > 0 ? 100.0 * cpu->gpu_util_time / seconds : 0);
     scalene_jw_key(w, "n_growth_mb");
     scalene_jw_double(w, 0);
     scalene_jw_key(w, "n_malloc_mb");

@@ -150,6 +150,7 @@ class Profiler:
             system_dirs=system_dirs(),
             decorated_files=sorted(self.decorated),
             stacks=bool(o.stacks),
+            gpu=bool(o.gpu),
         )
 
     def add_decorated(self, filename: str, first: int, last: int) -> None:
@@ -261,6 +262,7 @@ class Profiler:
             why = ("no file reached --cpu-percent-threshold %g%%: lower it to see the files that were sampled"
                    % threshold)
         o = self.options
+        gpu = self.engine.gpu_info() if o.gpu else {"available": 0, "per_process": 0, "why": "GPU profiling is off"}
         meta = {
             "program": self.program,
             "entrypoint_dir": self.entrypoint_dir,
@@ -269,8 +271,8 @@ class Profiler:
             "elapsed_time_sec": self.elapsed_now(),
             "start_time_absolute": self.start_wall or time.time(),
             "start_time_perf": self.start_perf or time.perf_counter(),
-            "gpu": False,
-            "gpu_device": "",
+            "gpu": bool(gpu["available"]),
+            "gpu_device": "GPU" if gpu["available"] else "",
             "memory": False,
             "async_profile": False,
             "main_thread_id": threading.main_thread().ident,
@@ -282,6 +284,8 @@ class Profiler:
             "cpu_mode": "virtual" if o.use_virtual_time else "wall",
             "cpu_sampling_rate": o.cpu_sampling_rate,
             "why_empty": why,
+            "gpu_utilization": ("per-process" if gpu["per_process"] else "device-wide") if gpu["available"] else None,
+            "gpu_why": gpu["why"] or None,
         }
         self.engine.write_profile(
             path,
