@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import cpu, line_of, lines_by_number, program, total
+from scalene_testlib import cpu, line_of, lines_by_number, program, total
 
 # What an out-of-process frame-reading sampler (py-spy 0.4, 500 Hz) measured
 # for lines A / B / C of this very program on this machine (2026-11-21); the

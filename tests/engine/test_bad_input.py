@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, child_env, lines_by_number, program
+from scalene_testlib import ROOT, child_env, lines_by_number, program
 
 
 def one_line_error(run):

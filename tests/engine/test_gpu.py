@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, line_of, lines_by_number, program
+from scalene_testlib import ROOT, line_of, lines_by_number, program
 
 
 @pytest.fixture(scope="module")

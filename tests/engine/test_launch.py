@@ -2,7 +2,7 @@
 import json
 import os
 
-from conftest import PROGRAMS, lines_by_number, program
+from scalene_testlib import PROGRAMS, lines_by_number, program
 
 
 def test_script_sees_its_own_launch(scalene):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import lines_by_number, line_of, program, run_scalene
+from scalene_testlib import lines_by_number, line_of, program, run_scalene
 
 
 def test_code_objects_that_die_young(scalene):
