@@ -30,7 +30,7 @@ def checksum_worker(rounds):
 def main():
     worker = threading.Thread(target=checksum_worker, args=(12,))
     worker.start()
-    image = [mandelbrot_row(y, 160) for y in range(120)]
+    image = [mandelbrot_row(y, 240) for y in range(160)]
     time.sleep(0.3)  # off-CPU: shows up as system time
     worker.join()
     print("pixels inside the set:", sum(v == 200 for row in image for v in row))
