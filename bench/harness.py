@@ -31,6 +31,7 @@ import resource
 import signal
 import shutil
 import statistics
+import threading
 import subprocess
 import sys
 import tempfile
@@ -371,6 +372,8 @@ class RunRecord:
     wall: float
     rc: int
     cpu: Optional[float] = None       # user+sys CPU seconds of the process tree
+    maxrss_mb: Optional[float] = None  # peak RSS of the largest process in the tree
+    profile_kb: Optional[float] = None  # size of what the profiler wrote
     gt: Optional[dict] = None
     shares: Optional[dict] = None     # Shares as dict
     error: str = ""
@@ -391,29 +394,36 @@ def run_once(cfg: Config, prog: Program, timeout: float, keep: bool = False) -> 
         env.update({"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
         env.pop("PYTHONPATH", None)
         env.update(spec.env)
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        # Own session, so that a timeout can end the whole tree (py-spy's child, ...).
+        # Own session, so that a timeout can end the whole tree (py-spy's child, ...);
+        # wait4 gives this run's own rusage (CPU, peak RSS).
         errf = open(tmp / "stderr.txt", "w+b")
-        proc = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-            wall = time.perf_counter() - t0
-        except subprocess.TimeoutExpired:
+        timed_out = []
+
+        def kill_tree():
+            timed_out.append(True)
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            proc.wait()
-            errf.close()
-            return RunRecord(time.perf_counter() - t0, -999, error=f"timeout after {timeout:.0f} s")
+
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(spec.argv, cwd=spec.cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
+        timer = threading.Timer(timeout, kill_tree)
+        timer.start()
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        timer.cancel()
+        rc = proc.returncode = os.waitstatus_to_exitcode(status)
         errf.seek(0)
         err = errf.read().decode(errors="replace")
         errf.close()
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-        rec = RunRecord(wall, rc, cpu=cpu)
+        if timed_out:
+            return RunRecord(wall, -999, error=f"timeout after {timeout:.0f} s")
+        cpu = ru.ru_utime + ru.ru_stime
+        outputs = [f for f in tmp.iterdir() if f.is_file() and f.name != "stderr.txt" and f.suffix != ".py"]
+        rec = RunRecord(wall, rc, cpu=cpu, maxrss_mb=ru.ru_maxrss / 1024.0,
+                        profile_kb=sum(f.stat().st_size for f in outputs) / 1024.0 if outputs else None)
         if rc != 0:
             rec.error = err.strip()[-800:]
             return rec
@@ -757,6 +767,33 @@ def detail_tables(acc: dict, programs: list[Program], configs: list[Config]) -> 
     return "\n".join(out)
 
 
+def resource_table(results: dict, programs: list[Program], configs: list[Config]) -> str:
+    """Peak RSS (largest process of the tree) and size of the profile written, per configuration:
+    median over programs of the per-program medians, and the largest per-program median."""
+    head = ["configuration", "peak RSS MB (median)", "peak RSS MB (max)", "profile KB (median)",
+            "profile KB (max)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for c in configs:
+        if not c.overhead:
+            continue
+        rss, kb = [], []
+        for p in programs:
+            recs = _ok(results.get(p.name, {}).get(c.name, []))
+            r = _median([x.maxrss_mb for x in recs])
+            k = _median([x.profile_kb for x in recs])
+            if r is not None:
+                rss.append(r)
+            if k is not None:
+                kb.append(k)
+        if not rss:
+            continue
+        f = lambda xs, fn: (f"{fn(xs):.1f}" if fn(xs) < 10 else f"{fn(xs):.0f}") if xs else "-"  # noqa: E731
+        label = f"**{c.label}**" if c.group == "ours" else c.label
+        lines.append(f"| {label} | {f(rss, statistics.median)} | {f(rss, max)} | {f(kb, statistics.median)} | "
+                     f"{f(kb, max)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def environment_note(runs: int) -> str:
     load = os.getloadavg()
     py = subprocess.run([str(venvs.venv_python("plain")), "-c", "import sys;print(sys.version.split()[0])"],
@@ -765,13 +802,15 @@ def environment_note(runs: int) -> str:
             f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, {runs} runs per configuration")
 
 
-def save(kind: str, command: str, results: dict, programs, configs, skipped, runs) -> tuple[str, Path]:
-    versions = _versions(configs)
+def save(kind: str, command: str, results: dict, programs, configs, skipped, runs, date: Optional[str] = None,
+         versions: Optional[dict] = None, env_note: Optional[str] = None) -> tuple[str, Path]:
+    versions = versions if versions is not None else _versions(configs)
     sd = slowdowns(results, programs, configs)
     sd_cpu = slowdowns(results, programs, configs, "cpu")
     acc = accuracy(results, programs, configs)
-    date = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    md = [f"### {kind}: {date}", "", f"Command: `{command}`", "", environment_note(runs), "",
+    date = date or _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    env_note = env_note or environment_note(runs)
+    md = [f"### {kind}: {date}", "", f"Command: `{command}`", "", env_note, "",
           "Slowdown (whole-process wall time, median of runs / median of plain runs; "
           "start-up = empty program, median minus plain, ms):", "",
           slowdown_table(sd, programs, configs, skipped, versions), ""]
@@ -785,6 +824,10 @@ def save(kind: str, command: str, results: dict, programs, configs, skipped, run
            "out-of-process samplers; less sensitive to other load, blind to waiting; "
            "start-up column = extra CPU ms):", "",
            slowdown_table(sd_cpu, programs, configs, skipped, versions), ""]
+    rt = resource_table(results, programs, configs)
+    if rt:
+        md += ["Memory and output: peak RSS of the largest process of the run (ru_maxrss from wait4) and the "
+               "size of the profile written:", "", rt, ""]
     fails = []
     for pn, by in results.items():
         for cn, recs in by.items():
@@ -799,7 +842,7 @@ def save(kind: str, command: str, results: dict, programs, configs, skipped, run
     stem = f"{kind}-latest"
     (RESULTS_DIR / f"{stem}.md").write_text(text + "\n")
     raw = {
-        "kind": kind, "date": date, "command": command, "runs": runs, "versions": versions,
+        "kind": kind, "date": date, "command": command, "runs": runs, "versions": versions, "environment": env_note,
         "skipped": skipped,
         "programs": [{"name": p.name, "kind": p.kind, "script": str(p.script), "args": p.args} for p in programs],
         "slowdowns": sd, "slowdowns_cpu": sd_cpu, "accuracy": acc,
@@ -807,6 +850,21 @@ def save(kind: str, command: str, results: dict, programs, configs, skipped, run
     }
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(raw, indent=1, sort_keys=True) + "\n")
     return text, RESULTS_DIR / f"{stem}.md"
+
+
+def render_saved(path: Path) -> tuple[str, Path]:
+    """Re-render the tables of a saved results JSON (e.g. after a change to the
+    reporting code), keeping its date, command and versions."""
+    raw = json.loads(Path(path).read_text())
+    all_p = {p.name: p for p in discover_programs(pyperformance=True, startup=True)}
+    programs = [all_p[p["name"]] for p in raw["programs"] if p["name"] in all_p]
+    results = {pn: {cn: [RunRecord(**r) for r in recs] for cn, recs in by.items()}
+               for pn, by in raw["runs_raw"].items()}
+    cfgs = make_configs()
+    present = {cn for by in results.values() for cn in by}
+    configs = [c for n, c in cfgs.items() if n in present]
+    return save(raw["kind"], raw["command"], results, programs, configs, raw["skipped"], raw["runs"],
+                date=raw["date"], versions=raw.get("versions", {}), env_note=raw.get("environment"))
 
 
 def update_readme(kind: str, text: str) -> None:
@@ -833,6 +891,8 @@ def common_args(ap) -> None:
                          "this many times plain (default 6; 0 = off)")
     ap.add_argument("--keep", action="store_true", help="keep each run's temporary directory (debugging)")
     ap.add_argument("--update-readme", action="store_true", help="write the tables into bench/README.md")
+    ap.add_argument("--render", metavar="RESULTS_JSON", default=None,
+                    help="do not run anything: re-render the tables of a saved results file")
 
 
 def command_line() -> str:

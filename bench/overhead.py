@@ -30,6 +30,12 @@ def main():
     ap.add_argument("--no-ours", action="store_true", help="do not run our profiler")
     a = ap.parse_args()
 
+    if a.render:
+        text, path = harness.render_saved(a.render)
+        print(text)
+        if a.update_readme:
+            harness.update_readme(path.stem.replace("-latest", ""), text)
+        return
     only = [x for x in a.programs.split(",") if x] or None
     if a.pyperformance:
         harness.venvs.ensure_venv("pyperf")

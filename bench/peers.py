@@ -24,6 +24,12 @@ def main():
                     help=f"comma-separated subset of: {','.join(harness.OURS + harness.PEERS)}")
     a = ap.parse_args()
 
+    if a.render:
+        text, path = harness.render_saved(a.render)
+        print(text)
+        if a.update_readme:
+            harness.update_readme(path.stem.replace("-latest", ""), text)
+        return
     only = [x for x in a.programs.split(",") if x] or None
     if a.pyperformance:
         harness.venvs.ensure_venv("pyperf")
