@@ -441,7 +441,8 @@ static int is_loader_name(const char *name)
 typedef struct {
     int first;
     int changed;
-    int check_changes;
+    int check_changes; /* stop early if nothing was loaded/unloaded */
+    int track;         /* a patch scan: consume the change counters */
     int oom;
 } collect_t;
 
@@ -452,9 +453,9 @@ static int collect_cb(struct dl_phdr_info *info, size_t size, void *arg)
     int is_main = c->first;
     if (c->first) {
         c->first = 0;
-        if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+        if (c->track && size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
             if (c->check_changes && info->dlpi_adds == last_adds && info->dlpi_subs == last_subs)
-                return 1; /* nothing loaded or unloaded since the last scan */
+                return 1; /* nothing loaded or unloaded since the last patch scan */
             if (info->dlpi_subs != last_subs)
                 nseen = 0; /* something went away: its address may be reused */
             last_adds = info->dlpi_adds;
@@ -541,7 +542,7 @@ static int pin_candidate(const cand_t *cd, obj_t *o, void **h)
 /* One scan over all loaded objects.  Pre: got_lock held. */
 static int scan_once(scan_t *s, int check_changes)
 {
-    collect_t c = {1, 0, check_changes, 0};
+    collect_t c = {1, 0, check_changes, s->mode == MODE_PATCH, 0};
     ncand = 0;
     names_len = 0;
     dl_iterate_phdr(collect_cb, &c);
@@ -571,6 +572,8 @@ static int scan_once(scan_t *s, int check_changes)
         }
         if (s->mode == MODE_PATCH && r >= 0 && !p.not_ready)
             seen_add(o.base, o.dyn);
+        else if (s->mode == MODE_PATCH)
+            last_adds = ~0ULL; /* make the next refresh look at it again */
         if (s->mode == MODE_COUNT && p.hooked) {
             s->slots += p.hooked;
             s->hooked_objects++;
@@ -779,7 +782,7 @@ void *_scalene_mem_got_unstub(const char *name, void *cand)
         return (void *)u.bound;
     /* Unbound lazy slot: first definition among the other objects. */
     pthread_mutex_lock(&got_lock);
-    collect_t c = {1, 0, 0, 0};
+    collect_t c = {1, 0, 0, 0, 0};
     ncand = 0;
     names_len = 0;
     dl_iterate_phdr(collect_cb, &c);

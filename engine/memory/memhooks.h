@@ -30,7 +30,7 @@ extern "C" {
 
 /* Defaults used when a window in the configuration is 0. */
 #define SCALENE_MEM_DEFAULT_SAMPLING_WINDOW ((uint64_t)1 << 20) /* 1 MiB  */
-#define SCALENE_MEM_DEFAULT_COPY_WINDOW     ((uint64_t)4 << 20) /* 4 MiB  */
+#define SCALENE_MEM_DEFAULT_COPY_WINDOW     ((uint64_t)1 << 20) /* 1 MiB  */
 
 enum { SCALENE_MEM_MALLOC = 1, SCALENE_MEM_FREE = 2, SCALENE_MEM_COPY = 3 };
 enum { SCALENE_DOMAIN_NATIVE = 0, SCALENE_DOMAIN_PYTHON = 1 };
@@ -88,8 +88,11 @@ typedef struct {
  *     has room (otherwise stats.dropped is incremented).
  *   - FREE: called before the block is released (ptr is still valid but its
  *     contents must not be relied on).  The return value is ignored.
- *   - COPY: called before the copy is performed.  The return value is ignored.
+ *   - COPY: called before the copy is performed (strcpy/stpcpy: right after,
+ *     since their length is known only then).  The return value is ignored.
  *   - errno is preserved across the callback for the program's benefit.
+ *   - It may call scalene_memhooks_set_enabled and scalene_memhooks_stats, not
+ *     install/uninstall.
  */
 typedef uint64_t (*scalene_mem_callback_t)(const scalene_mem_event_t *ev, void *arg);
 

@@ -1,0 +1,205 @@
+"""C tests of the memory interposition layer (engine/memory/).
+
+Builds the test programs of engine/tests/memory/ with their Makefile into
+build/ctests/memory/{plain,asan}/ and runs every test case in its own child
+process, so that a crash or a hang is one failed test carrying the program's
+output.  The "asan" variant is the same code built with
+-fsanitize=address,undefined (see docs/memory-layer.md for what it covers).
+
+The selected cases run two at a time in the background (the machines have 2
+cores); each pytest item waits for its own case.  Also checks that every
+engine/memory/*.c compiles with the extension's flags against the headers of
+every CPython installed.
+"""
+import concurrent.futures
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SRC = os.path.join(ROOT, "engine", "tests", "memory")
+LAYER = os.path.join(ROOT, "engine", "memory")
+BUILD = os.path.join(ROOT, "build", "ctests", "memory")
+VARIANTS = ("plain", "asan")
+CASE_TIMEOUT = 60
+
+# Kept in step with the TESTS[] tables of the C programs (checked below).
+CASES = {
+    "test_units": [
+        "weight_function", "draw_distribution", "sampler_unbiased_direct", "table_basic",
+        "table_concurrent", "hooks_direct", "threads_direct", "bootstrap_arena", "fork_direct",
+    ],
+    "test_memhooks": [
+        "family_all_libs", "unbiased_tiny", "unbiased_huge", "unbiased_mixed", "free_credit",
+        "realloc_growth", "threads", "fork_child", "dlopen_late", "dlopen_runpath",
+        "callback_mallocs", "uninstall_restores", "null_callback", "disabled_switch",
+        "memcpy_volume", "not_self_not_loader", "concurrent_install",
+    ],
+    "test_nopie": ["canonical_plt_unbound", "canonical_plt_bound"],
+    "test_pymem": [
+        "python_domain_large", "python_domain_small", "python_frees_credited",
+        "python_threads", "python_uninstall", "python_requires_gil",
+    ],
+}
+
+PARAMS = [
+    pytest.param(v, prog, case, id=f"{v}-{prog}-{case}")
+    for v in VARIANTS
+    for prog, cases in CASES.items()
+    for case in cases
+]
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None or shutil.which("make") is None,
+    reason="the memory layer and its tests need Linux, gcc and make",
+)
+
+
+class _Runner:
+    """Builds each variant once and runs cases on a small pool, on demand."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.builds = {}
+        self.futures = {}
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
+
+    def build(self, variant):
+        with self.lock:
+            if variant not in self.builds:
+                r = subprocess.run(
+                    ["make", "-s", "-C", SRC, f"VARIANT={variant}", f"-j{os.cpu_count() or 2}", "all"],
+                    capture_output=True, text=True, timeout=300,
+                )
+                self.builds[variant] = (r.returncode, r.stdout + r.stderr)
+            return self.builds[variant]
+
+    def _run(self, variant, prog, case):
+        rc, out = self.build(variant)
+        if rc != 0:
+            return ("build", rc, out)
+        exe = os.path.join(BUILD, variant, prog)
+        try:
+            r = subprocess.run([exe, case], capture_output=True, text=True, timeout=CASE_TIMEOUT,
+                               errors="replace")
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+            err = (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+            return ("timeout", None, out + err)
+        return ("ran", r.returncode, r.stdout + r.stderr)
+
+    def submit(self, key):
+        with self.lock:
+            if key not in self.futures:
+                self.futures[key] = self.pool.submit(self._run, *key)
+            return self.futures[key]
+
+
+@pytest.fixture(scope="module")
+def runner(request):
+    r = _Runner()
+    # Queue every selected case of this module now, so they run while the
+    # earlier ones are being checked.
+    for item in request.session.items:
+        cs = getattr(item, "callspec", None)
+        if item.module is request.module and cs and "case" in cs.params:
+            r.submit((cs.params["variant"], cs.params["prog"], cs.params["case"]))
+    yield r
+    r.pool.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.mark.parametrize("variant,prog,case", PARAMS)
+def test_case(runner, variant, prog, case):
+    kind, rc, out = runner.submit((variant, prog, case)).result()
+    if kind == "build":
+        pytest.fail(f"building the {variant} tests failed (rc {rc}):\n{out}", pytrace=False)
+    if kind == "timeout":
+        pytest.fail(f"{prog} {case} ({variant}) hung for {CASE_TIMEOUT}s:\n{out}", pytrace=False)
+    if rc == 77:
+        pytest.skip(out.strip().splitlines()[-1] if out.strip() else "skipped")
+    if rc != 0:
+        how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
+        pytest.fail(f"{prog} {case} ({variant}): {how}\n{out}", pytrace=False)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_case_lists_match(runner, variant):
+    rc, out = runner.build(variant)
+    if rc != 0:
+        pytest.fail(f"building the {variant} tests failed:\n{out}", pytrace=False)
+    for prog, cases in CASES.items():
+        r = subprocess.run([os.path.join(BUILD, variant, prog), "--list"], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == cases, f"{prog}: update CASES in {__file__}"
+
+
+def _python_include_dirs():
+    """Headers of every supported CPython (>= 3.9) found on the machine."""
+    import re
+    import sysconfig
+    dirs = sorted(glob.glob("/root/.pyenv/versions/3.*/include/python3.*"))
+    dirs += sorted(glob.glob("/usr/include/python3.*"))
+    dirs.append(sysconfig.get_paths()["include"])
+    seen, out = set(), []
+    for d in dirs:
+        m = re.search(r"python3\.(\d+)", os.path.basename(d))
+        real = os.path.realpath(d)
+        if m and int(m.group(1)) >= 9 and os.path.isfile(os.path.join(d, "Python.h")) and real not in seen:
+            seen.add(real)
+            out.append(d)
+    return sorted(out, key=lambda d: (d.startswith("/usr"), d))
+
+
+EXT_FLAGS = ["-std=gnu11", "-fPIC", "-fvisibility=hidden", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2"]
+
+
+@pytest.mark.parametrize("include", _python_include_dirs())
+def test_layer_compiles_against(include, tmp_path):
+    """Every engine/memory/*.c with the extension's flags (only pymem_hooks.c
+    includes Python.h; the others are compiled once, with the first headers)."""
+    sources = sorted(glob.glob(os.path.join(LAYER, "*.c")))
+    first = include == _python_include_dirs()[0]
+    for src in sources:
+        if not first and not src.endswith("pymem_hooks.c"):
+            continue
+        cmd = ["gcc", *EXT_FLAGS, f"-I{include}", f"-I{os.path.join(ROOT, 'engine')}", "-c", src,
+               "-o", str(tmp_path / "x.o")]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
+
+
+def test_only_contract_symbols_global(tmp_path):
+    """Naming discipline: every global symbol the layer defines is either one
+    of the contract's four functions or a _scalene_mem_* internal (all of
+    them hidden by -fvisibility=hidden: the extension exports nothing)."""
+    inc = _python_include_dirs()[0]
+    contract = {"scalene_memhooks_install", "scalene_memhooks_set_enabled",
+                "scalene_memhooks_uninstall", "scalene_memhooks_stats"}
+    seen = set()
+    for src in sorted(glob.glob(os.path.join(LAYER, "*.c"))):
+        obj = tmp_path / (os.path.basename(src) + ".o")
+        cmd = ["gcc", *EXT_FLAGS, f"-I{inc}", f"-I{os.path.join(ROOT, 'engine')}", "-c", src, "-o", str(obj)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        nm = subprocess.run(["nm", "--defined-only", "-g", str(obj)], capture_output=True, text=True, timeout=30)
+        for line in nm.stdout.split("\n"):
+            parts = line.split()
+            if len(parts) == 3:
+                seen.add(parts[2])
+    stray = sorted(n for n in seen if n not in contract and not n.startswith("_scalene_mem_"))
+    assert not stray, f"globals outside the naming scheme: {stray}"
+    assert contract <= seen
+    so = tmp_path / "layer.so"
+    objs = sorted(str(p) for p in tmp_path.glob("*.o"))
+    r = subprocess.run(["gcc", "-shared", "-o", str(so), *objs, "-lm", "-lpthread", "-ldl"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    nm = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True, text=True, timeout=30)
+    exported = [line.split()[-1] for line in nm.stdout.splitlines() if line.split()]
+    assert not [n for n in exported if "scalene" in n], exported
