@@ -53,9 +53,8 @@ grow_array(void *array, int32_t *cap, size_t elem)
     return bigger;
 }
 
-/* The file entry for a name (table_lock held). */
-static int32_t
-file_for_name_unlocked(int32_t name)
+int32_t
+scalene_agg_file_for_name_unlocked(int32_t name)
 {
     scalene_tables_t *t = &scalene_tables;
     int32_t index = scalene_map_get(&t->file_index, (uint64_t)name);
@@ -90,7 +89,7 @@ add_codeinfo_unlocked(const scalene_codeinfo_t *ci)
     scalene_tables_t *t = &scalene_tables;
     int32_t fname = scalene_strings_intern(&t->strings, ci->filename);
     int32_t name = scalene_strings_intern(&t->strings, ci->name);
-    int32_t file = fname >= 0 ? file_for_name_unlocked(fname) : -1;
+    int32_t file = fname >= 0 ? scalene_agg_file_for_name_unlocked(fname) : -1;
     if (file < 0 || name < 0) {
         return;
     }
@@ -143,8 +142,8 @@ add_cpu(scalene_cpu_totals_t *c, const scalene_sample_t *s, double w)
     }
 }
 
-static scalene_line_t *
-line_entry_unlocked(int32_t file, int32_t lineno)
+scalene_line_t *
+scalene_agg_line_entry_unlocked(int32_t file, int32_t lineno)
 {
     scalene_tables_t *t = &scalene_tables;
     uint64_t key = ((uint64_t)(uint32_t)file << 32) | (uint32_t)lineno;
@@ -171,11 +170,11 @@ line_entry_unlocked(int32_t file, int32_t lineno)
     return line;
 }
 
-static scalene_func_t *
-func_entry_unlocked(const code_info_t *info)
+scalene_func_t *
+scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name)
 {
     scalene_tables_t *t = &scalene_tables;
-    int32_t parts[3] = {info->file, info->firstlineno, info->name};
+    int32_t parts[3] = {file, firstlineno, name};
     uint64_t key = scalene_hash_bytes(parts, sizeof(parts), 1);
     for (;; key++) { /* linear chaining over (astronomically rare) hash collisions */
         int32_t index = scalene_map_get(&t->func_index, key);
@@ -183,7 +182,7 @@ func_entry_unlocked(const code_info_t *info)
             break;
         }
         scalene_func_t *f = &t->funcs[index];
-        if (f->file == info->file && f->firstlineno == info->firstlineno && f->name == info->name) {
+        if (f->file == file && f->firstlineno == firstlineno && f->name == name) {
             return f;
         }
     }
@@ -201,16 +200,15 @@ func_entry_unlocked(const code_info_t *info)
     t->nfuncs++;
     scalene_func_t *f = &t->funcs[index];
     memset(f, 0, sizeof(*f));
-    f->file = info->file;
-    f->firstlineno = info->firstlineno;
-    f->name = info->name;
+    f->file = file;
+    f->firstlineno = firstlineno;
+    f->name = name;
     return f;
 }
 
 static void
 add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked, double w)
 {
-    scalene_tables_t *t = &scalene_tables;
     int32_t triples[3 * SCALENE_MAX_FRAMES];
     int n = 0;
     for (int i = npicked - 1; i >= 0; i--) { /* outermost first */
@@ -220,6 +218,16 @@ add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked
         triples[3 * n + 2] = picked[2 * i + 1];
         n++;
     }
+    scalene_stack_t *st = scalene_agg_stack_entry_unlocked(triples, n);
+    if (st != NULL) {
+        add_cpu(&st->cpu, s, w);
+    }
+}
+
+scalene_stack_t *
+scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n)
+{
+    scalene_tables_t *t = &scalene_tables;
     uint64_t key = scalene_hash_bytes(triples, (size_t)n * 3 * sizeof(int32_t), 2);
     for (;; key++) {
         int32_t index = scalene_map_get(&t->stack_index, key);
@@ -228,35 +236,34 @@ add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked
         }
         scalene_stack_t *st = &t->stacks[index];
         if (st->nframes == n && memcmp(st->frames, triples, (size_t)n * 3 * sizeof(int32_t)) == 0) {
-            add_cpu(&st->cpu, s, w);
-            return;
+            return st;
         }
     }
     if (t->nstacks >= 20000) {
-        return; /* bounded memory: a profile with more distinct stacks keeps the first ones */
+        return NULL; /* bounded memory: a profile with more distinct stacks keeps the first ones */
     }
     if (t->nstacks == t->stacks_cap) {
         void *bigger = grow_array(t->stacks, &t->stacks_cap, sizeof(scalene_stack_t));
         if (bigger == NULL) {
-            return;
+            return NULL;
         }
         t->stacks = bigger;
     }
-    int32_t *frames = malloc((size_t)n * 3 * sizeof(int32_t));
+    int32_t *frames = malloc((size_t)(n > 0 ? n : 1) * 3 * sizeof(int32_t));
     if (frames == NULL || scalene_map_put(&t->stack_index, key, t->nstacks) != 0) {
         free(frames);
-        return;
+        return NULL;
     }
     memcpy(frames, triples, (size_t)n * 3 * sizeof(int32_t));
     scalene_stack_t *st = &t->stacks[t->nstacks++];
     memset(st, 0, sizeof(*st));
     st->frames = frames;
     st->nframes = n;
-    add_cpu(&st->cpu, s, w);
+    return st;
 }
 
-static void
-reservoir_add(scalene_line_t *line, double when)
+void
+scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when)
 {
     if (line->times == NULL) {
         line->times = malloc(SCALENE_LINE_RESERVOIR * sizeof(double));
@@ -306,11 +313,11 @@ aggregate_unlocked(const scalene_sample_t *s)
         return;
     }
     const code_info_t *info = &infos[picked[0]];
-    scalene_line_t *line = line_entry_unlocked(info->file, picked[1]);
-    scalene_func_t *func = func_entry_unlocked(info);
+    scalene_line_t *line = scalene_agg_line_entry_unlocked(info->file, picked[1]);
+    scalene_func_t *func = scalene_agg_func_entry_unlocked(info->file, info->firstlineno, info->name);
     if (line != NULL) {
         add_cpu(&line->cpu, s, w);
-        reservoir_add(line, (double)s->t_ns / 1e9);
+        scalene_agg_reservoir_add_unlocked(line, (double)s->t_ns / 1e9);
     }
     if (func != NULL) {
         add_cpu(&func->cpu, s, w);
@@ -479,15 +486,21 @@ scalene_agg_wake_drainer(void)
 
 /* ------------------------------------------------------------ lifecycle */
 
-int
-scalene_agg_init(void)
+static void
+init_drainer_cond(void)
 {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_destroy(&drainer_cond);
     pthread_cond_init(&drainer_cond, &attr);
     pthread_condattr_destroy(&attr);
+}
+
+int
+scalene_agg_init(void)
+{
+    pthread_cond_destroy(&drainer_cond);
+    init_drainer_cond();
     return 0;
 }
 
@@ -524,6 +537,8 @@ scalene_agg_reset(void)
     scalene_map_clear(&t->stack_index);
     t->total_s = t->unattributed_s = 0;
     t->samples = t->unattributed_samples = t->idle_moved = 0;
+    t->merged_cpu_samples = t->merged_idle_samples = t->merged_dropped_samples = 0;
+    t->merged_threads = t->merged_processes = 0;
     /* Throw away anything still queued from a previous run. */
     while (scalene_ring_peek(&scalene_sample_ring) != NULL) {
         scalene_ring_release(&scalene_sample_ring);
@@ -547,7 +562,7 @@ scalene_agg_add_range(const char *filename, int first, int last)
     pthread_mutex_lock(&table_lock);
     scalene_tables_t *t = &scalene_tables;
     int32_t name = scalene_strings_intern(&t->strings, filename);
-    int32_t file = name >= 0 ? file_for_name_unlocked(name) : -1;
+    int32_t file = name >= 0 ? scalene_agg_file_for_name_unlocked(name) : -1;
     if (file >= 0) {
         scalene_file_t *f = &t->files[file];
         int32_t *ranges = realloc(f->ranges, (size_t)(f->nranges + 1) * 2 * sizeof(int32_t));
@@ -590,6 +605,7 @@ scalene_agg_after_fork_child(void)
     pthread_mutex_init(&drain_lock, NULL);
     pthread_mutex_init(&table_lock, NULL);
     pthread_mutex_init(&drainer_lock, NULL);
+    init_drainer_cond(); /* the parent's drain thread may have been waiting on it */
     drainer_started = 0;
     /* Abandon (leak) the parent's tables: a drain may have been half-way
      * through updating them when the parent forked.  The code cache is

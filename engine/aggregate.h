@@ -72,6 +72,9 @@ typedef struct {
     double total_s;            /* all attributed time */
     double unattributed_s;     /* time whose stack had no reported line */
     uint64_t samples, unattributed_samples, idle_moved;
+    /* what merged child processes contributed (persist.c) */
+    uint64_t merged_cpu_samples, merged_idle_samples, merged_dropped_samples, merged_threads;
+    uint64_t merged_processes;
     int collect_stacks;
 } scalene_tables_t;
 
@@ -98,6 +101,14 @@ void scalene_agg_after_fork_child(void);
 
 void scalene_agg_lock(void);   /* table lock; do not call with the GIL held (release it first) */
 void scalene_agg_unlock(void);
+
+/* Entries of the tables, created on first use; table lock held.  NULL / -1
+ * on ENOMEM.  (For the drain, and for merging other processes' tables.) */
+int32_t scalene_agg_file_for_name_unlocked(int32_t name);
+scalene_line_t *scalene_agg_line_entry_unlocked(int32_t file, int32_t lineno);
+scalene_func_t *scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name);
+scalene_stack_t *scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n);
+void scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when);
 
 /* The line entry for (file, lineno), or NULL. */
 const scalene_line_t *scalene_agg_find_line(int32_t file, int32_t lineno);

@@ -17,6 +17,7 @@
 #include "aggregate.h"
 #include "filter.h"
 #include "frames.h"
+#include "persist.h"
 #include "platform.h"
 #include "sampler.h"
 #include "writer.h"
@@ -593,6 +594,53 @@ done:
     return result;
 }
 
+/* dump(path): this process's tables, for the parent to merge (child processes). */
+static PyObject *
+engine_dump(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path)) {
+        return NULL;
+    }
+    if (ensure_init() != 0) {
+        return NULL;
+    }
+    scalene_agg_drain(1);
+    char why[512];
+    int rc;
+    Py_BEGIN_ALLOW_THREADS rc = scalene_persist_dump(path, why, sizeof(why));
+    Py_END_ALLOW_THREADS if (rc != 0)
+    {
+        PyErr_SetString(PyExc_OSError, why);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* merge(path): add a child's dumped tables to ours. */
+static PyObject *
+engine_merge(PyObject *self, PyObject *args)
+{
+    (void)self;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path)) {
+        return NULL;
+    }
+    if (ensure_init() != 0) {
+        return NULL;
+    }
+    char why[512];
+    int rc;
+    Py_BEGIN_ALLOW_THREADS rc = scalene_persist_merge(path, why, sizeof(why));
+    Py_END_ALLOW_THREADS if (rc != 0)
+    {
+        PyErr_SetString(PyExc_ValueError, why);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 engine_gpu_info(PyObject *self, PyObject *noargs)
 {
@@ -632,6 +680,8 @@ static PyMethodDef engine_methods[] = {
     {"counters", engine_counters, METH_NOARGS, "Sampler and aggregator counters."},
     {"write_profile", (PyCFunction)(void (*)(void))engine_write_profile, METH_VARARGS | METH_KEYWORDS,
      "write_profile(path, meta, profiler, files, reduced=False): write the JSON profile atomically."},
+    {"dump", engine_dump, METH_VARARGS, "dump(path): write this process's tables for a parent to merge."},
+    {"merge", engine_merge, METH_VARARGS, "merge(path): add a child process's dumped tables to ours."},
     {"gpu_info", engine_gpu_info, METH_NOARGS, "What the GPU layer reported when sampling started."},
     {"frames_version", engine_frames_version, METH_NOARGS, "The CPython minor version frames are read for."},
     {NULL, NULL, 0, NULL},

@@ -563,6 +563,16 @@ ticker_main(void *arg)
 
 /* ------------------------------------------------------------- lifecycle */
 
+static void
+init_ticker_cond(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&ticker_cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 int
 scalene_sampler_init(char *why, size_t why_len)
 {
@@ -575,11 +585,7 @@ scalene_sampler_init(char *why, size_t why_len)
         snprintf(why, why_len, "out of memory allocating the sample buffers");
         return -1;
     }
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&ticker_cond, &attr);
-    pthread_condattr_destroy(&attr);
+    init_ticker_cond();
     scalene_interpreter_ranges_init();
     return 0;
 }
@@ -705,6 +711,8 @@ scalene_sampler_after_fork_child(void)
     atomic_store(&sampling, 0);
     pthread_mutex_init(&registry_lock, NULL);
     pthread_mutex_init(&ticker_lock, NULL);
+    pthread_mutex_init(&gpu_lock, NULL);
+    init_ticker_cond(); /* the parent's sampler thread may have been waiting on it */
     ticker_started = 0;
     for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
         /* timers are not inherited by the child: forget the ids */

@@ -307,11 +307,12 @@ write_profiler_section(scalene_jw_t *w, const ctx_t *c)
     int n = 0;
 #define ITEM_I(K, V) items[n++] = (typeof(items[0])){.key = (K), .kind = 0, .i = (int64_t)(V)}
 #define ITEM_D(K, V) items[n++] = (typeof(items[0])){.key = (K), .kind = 1, .d = (V)}
-    ITEM_I("cpu_samples", k.cpu_samples);
-    ITEM_I("idle_samples", k.idle_samples);
-    ITEM_I("dropped_samples", k.dropped_samples);
+    ITEM_I("cpu_samples", k.cpu_samples + t->merged_cpu_samples);
+    ITEM_I("idle_samples", k.idle_samples + t->merged_idle_samples);
+    ITEM_I("dropped_samples", k.dropped_samples + t->merged_dropped_samples);
     ITEM_I("timer_failures", k.timer_failures);
-    ITEM_I("threads_seen", scalene_sampler_threads_seen());
+    ITEM_I("threads_seen", scalene_sampler_threads_seen() + t->merged_threads);
+    ITEM_I("processes", 1 + t->merged_processes);
     ITEM_I("attributed_samples", t->samples);
     ITEM_I("unattributed_samples", t->unattributed_samples);
     ITEM_D("total_sampled_sec", c->total);

@@ -110,6 +110,9 @@ class Options:
         self.gpu: bool = False
         self.off: bool = False
         self.profile_interval: float = float("inf")
+        self.allocation_sampling_window: int = 1048576  # bytes between memory samples (mean)
+        self.memory_leak_detector: bool = True
+        self.use_async: bool = True
         for key, value in kw.items():
             setattr(self, key, value)
 
@@ -131,6 +134,8 @@ class Profiler:
         self.start_perf: Optional[float] = None
         self._started_at: Optional[float] = None
         self.running = False
+        self.is_child = False  # a child process's session (children.py)
+        self.child_dir: Optional[str] = None
         self.engine.set_call_opcodes(call_opcode_flags())
         self._configure()
         self.engine.reset()
@@ -173,6 +178,10 @@ class Profiler:
             self.start_wall = time.time()
             self.start_perf = time.perf_counter()
         self._started_at = time.perf_counter()
+        if not self.is_child:
+            from . import children
+
+            children.prepare_parent(self)
         main_ident = threading.main_thread().ident
         for t in threading.enumerate():
             native = getattr(t, "native_id", None)
@@ -239,7 +248,13 @@ class Profiler:
 
     def write(self, path: Optional[str] = None) -> Dict[str, Any]:
         """Write the profile; returns a summary for the messages."""
+        if self.is_child:
+            self.dump_child()  # type: ignore[attr-defined]
+            return {}
         path = path or self.options.outfile
+        from . import children
+
+        children.merge_children(self)
         self.engine.drain()
         counters = self.engine.counters()
         total = counters["total_sec"]

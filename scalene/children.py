@@ -1,0 +1,218 @@
+"""Child processes: every Python process the program starts is profiled too,
+and its totals are merged into the parent's profile.
+
+- Forked children (os.fork, multiprocessing's fork, ProcessPoolExecutor on
+  Linux, the forkserver's workers) continue the parent's session: the engine
+  resets itself in the child (pthread_atfork), and an at-fork hook here starts
+  sampling again as a child session.
+- New interpreters (multiprocessing's spawn and forkserver, subprocess running
+  `python ...`) find SCALENE_CHILD_DIR in their environment and a
+  sitecustomize.py that starts a child session before the program's code.
+
+A child session dumps its tables (the engine's own format) to
+`$SCALENE_CHILD_DIR/child-<pid>.bin` when it exits, including on SIGTERM
+(the way multiprocessing pools stop their workers) and os._exit; the parent
+merges every dump before it writes the profile.  A child killed by SIGKILL
+loses only its own data.  The program's start method is never changed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from typing import Any, Dict, Optional
+
+ENV_DIR = "SCALENE_CHILD_DIR"
+ENV_OPTIONS = "SCALENE_CHILD_OPTIONS"
+
+_SITECUSTOMIZE = '''"""Started by scalene in a child Python process: profile it as a child."""
+import os as _os
+import sys as _sys
+
+
+def _scalene_child_start():
+    options = _os.environ.get("SCALENE_CHILD_OPTIONS")
+    if not options or not _os.environ.get("SCALENE_CHILD_DIR"):
+        return
+    import json
+    try:
+        opts = json.loads(options)
+    except ValueError:
+        return
+    if opts.get("python") != list(_sys.version_info[:2]):
+        return  # the engine was built for the parent's interpreter
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    added = opts.get("package_parent")
+    if added and added not in _sys.path:
+        _sys.path.append(added)
+    try:
+        from scalene import children
+        children.start_spawned_child(opts)
+    except Exception as exc:  # never break the child program
+        _sys.stderr.write("scalene: this child process is not profiled: %s\\n" % (exc,))
+    # chain to the program's own sitecustomize, if it has one
+    rest = [p for p in _sys.path if p and _os.path.abspath(p) != here]
+    import importlib.machinery
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is not None and spec.loader is not None:
+        import importlib.util
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+
+
+_scalene_child_start()
+'''
+
+_state: Dict[str, Any] = {"parent": None, "dir": None, "hooked": False}
+
+
+def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
+    """In the profiled program's own process, before sampling starts: the
+    directory children dump into, and what they need to find it."""
+    if profiler.is_child or _state["dir"] is not None:
+        _state["parent"] = _state["parent"] or profiler
+        return
+    directory = tempfile.mkdtemp(prefix="scalene-children-")
+    site = os.path.join(directory, "site")
+    os.mkdir(site)
+    with open(os.path.join(site, "sitecustomize.py"), "w") as f:
+        f.write(_SITECUSTOMIZE)
+    options = dict(vars(profiler.options))
+    options.update(
+        python=list(sys.version_info[:2]),
+        package_parent=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        program=profiler.program,
+        program_path=profiler.program_path,
+        entrypoint_dir=profiler.entrypoint_dir,
+        decorated={k: v for k, v in profiler.decorated.items()},
+    )
+    os.environ[ENV_DIR] = directory
+    os.environ[ENV_OPTIONS] = json.dumps(options)
+    pythonpath = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = site + (os.pathsep + pythonpath if pythonpath else "")
+    _state["parent"] = profiler
+    _state["dir"] = directory
+    profiler.child_dir = directory
+    if not _state["hooked"]:
+        _state["hooked"] = True
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        atexit.register(_cleanup_parent, os.getpid())
+
+
+def _cleanup_parent(pid: int) -> None:
+    if os.getpid() == pid and _state["dir"]:
+        shutil.rmtree(_state["dir"], ignore_errors=True)
+
+
+def merge_children(profiler) -> int:  # type: ignore[no-untyped-def]
+    """Merge every complete child dump into the parent's tables (once each)."""
+    directory = profiler.child_dir
+    if not directory or not os.path.isdir(directory):
+        return 0
+    merged = 0
+    for name in sorted(os.listdir(directory)):
+        if not (name.startswith("child-") and name.endswith(".bin")):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            profiler.engine.merge(path)
+            merged += 1
+        except (OSError, ValueError) as exc:
+            sys.stderr.write("scalene: skipped a child's profile: %s\n" % exc)
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+    return merged
+
+
+# ------------------------------------------------------------- child side
+
+def _become_child(profiler, directory: str) -> None:  # type: ignore[no-untyped-def]
+    profiler.is_child = True
+    profiler.child_dir = directory
+
+    def dump() -> None:
+        if os.getpid() != pid or profiler.dumped:
+            return
+        profiler.dumped = True
+        try:
+            profiler.stop()
+            profiler.engine.dump(os.path.join(directory, "child-%d.bin" % os.getpid()))
+        except Exception as exc:
+            if os.path.isdir(directory):  # else the parent is gone: nobody to tell
+                sys.stderr.write("scalene: could not save this child's profile: %s\n" % exc)
+
+    pid = os.getpid()
+    profiler.dumped = False
+    profiler.dump_child = dump
+    atexit.register(dump)
+
+    real_exit = os._exit
+
+    def _exit(code: int) -> None:
+        dump()
+        real_exit(code)
+
+    os._exit = _exit  # type: ignore[assignment]
+
+    def on_term(signum, frame):  # type: ignore[no-untyped-def]
+        dump()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, on_term)
+    except ValueError:
+        pass  # not the main thread
+
+
+def _after_fork_in_child() -> None:
+    parent = _state["parent"]
+    directory = os.environ.get(ENV_DIR)
+    if parent is None or not directory or not parent.running:
+        return
+    try:
+        parent.running = False
+        parent.engine.reset()
+        parent.elapsed = 0.0
+        parent._started_at = None
+        _become_child(parent, directory)
+        parent.start()
+    except Exception as exc:
+        sys.stderr.write("scalene: this forked child is not profiled: %s\n" % exc)
+
+
+def start_spawned_child(opts: Dict[str, Any]) -> None:
+    """A new interpreter started by the profiled program (sitecustomize)."""
+    from .profiler import Options, Profiler
+
+    directory = os.environ.get(ENV_DIR)
+    if not directory:
+        return
+    known = set(vars(Options()))
+    options = Options(**{k: v for k, v in opts.items() if k in known})
+    profiler = Profiler(options, program=opts.get("program", ""), args=sys.argv[1:],
+                        entrypoint_dir=opts.get("entrypoint_dir", ""))
+    profiler.program_path = opts.get("program_path") or profiler.program_path
+    profiler._configure()
+    for filename, ranges in (opts.get("decorated") or {}).items():
+        for first, last in ranges:
+            profiler.add_decorated(filename, first, last)
+    _become_child(profiler, directory)
+    _state["parent"] = profiler
+    if not _state["hooked"]:
+        _state["hooked"] = True
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+    profiler.start()
+
+
+def current_child_dir() -> Optional[str]:
+    return _state["dir"]
