@@ -38,6 +38,19 @@ static int drainer_stop, drainer_kick; /* drainer_lock */
 static uint64_t reservoir_rng = 0x2545F4914F6CDD1DULL; /* table_lock */
 
 #define DRAIN_BATCH 256
+static scalene_sample_t batch[DRAIN_BATCH]; /* drain_lock */
+
+int (*scalene_agg_async_hook)(unsigned long, scalene_async_task_t *, int); /* GIL */
+
+/* Suspended tasks found for the idle samples of one batch (drain_lock). */
+typedef struct {
+    int32_t sample;  /* index in the batch */
+    int32_t ntasks;  /* tasks suspended in that loop */
+    scalene_async_task_t task;
+} async_entry_t;
+#define ASYNC_BATCH_MAX 512
+static async_entry_t async_entries[ASYNC_BATCH_MAX];
+static int32_t nasync;
 
 /* ------------------------------------------------------------ the tables */
 
@@ -336,7 +349,7 @@ aggregate_unlocked(const scalene_sample_t *s)
  * not run since it was seen idle when its CPU clock has not moved, so the
  * stack read now is the stack it was blocked in. */
 static void
-resolve_idle_with_gil(scalene_sample_t *s)
+resolve_idle_with_gil(scalene_sample_t *s, int32_t index)
 {
     unsigned long ident = scalene_sampler_slot_ident(s->slot);
     s->nframes = 0;
@@ -348,9 +361,63 @@ resolve_idle_with_gil(scalene_sample_t *s)
         if (ts->thread_id == ident) {
             int top = -1;
             s->nframes = (uint16_t)scalene_capture_frames(ts, s->frames, SCALENE_MAX_FRAMES, &top);
-            return;
+            break;
         }
     }
+    if (scalene_agg_async_hook == NULL) {
+        return;
+    }
+    /* Idle inside an event loop's _run_once: its suspended coroutines are
+     * awaiting.  (The frames are live: we hold the GIL and the thread is
+     * blocked.) */
+    int in_loop = 0;
+    for (int i = 0; i < s->nframes && !in_loop; i++) {
+        PyCodeObject *code = (PyCodeObject *)s->frames[i].code;
+        in_loop = PyUnicode_CompareWithASCIIString(code->co_name, "_run_once") == 0;
+    }
+    if (!in_loop || nasync >= ASYNC_BATCH_MAX) {
+        return;
+    }
+    static scalene_async_task_t tasks[SCALENE_ASYNC_MAX_TASKS];
+    int n = scalene_agg_async_hook(ident, tasks, SCALENE_ASYNC_MAX_TASKS);
+    for (int i = 0; i < n && nasync < ASYNC_BATCH_MAX; i++) {
+        async_entries[nasync].sample = index;
+        async_entries[nasync].ntasks = n;
+        async_entries[nasync].task = tasks[i];
+        nasync++;
+    }
+}
+
+/* Credit each suspended task's await time to its innermost reported line. */
+static void
+aggregate_async_unlocked(void)
+{
+    scalene_tables_t *t = &scalene_tables;
+    for (int32_t i = 0; i < nasync; i++) {
+        const async_entry_t *e = &async_entries[i];
+        const scalene_sample_t *s = &batch[e->sample];
+        double w = (double)s->weight_ns / 1e9;
+        for (int d = 0; d < e->task.depth; d++) {
+            int32_t name = scalene_strings_intern(&t->strings, e->task.filename[d]);
+            int32_t file = name >= 0 ? scalene_agg_file_for_name_unlocked(name) : -1;
+            if (file < 0 || !line_allowed(&t->files[file], e->task.lineno[d])) {
+                continue;
+            }
+            scalene_line_t *line = scalene_agg_line_entry_unlocked(file, e->task.lineno[d]);
+            if (line != NULL) {
+                line->cpu.await_s += w;
+                line->cpu.conc_sum += e->ntasks;
+                line->cpu.conc_n++;
+                if (e->ntasks > line->cpu.conc_peak) {
+                    line->cpu.conc_peak = e->ntasks;
+                }
+                t->files[file].cpu.await_s += w;
+                t->total_await_s += w;
+            }
+            break;
+        }
+    }
+    nasync = 0;
 }
 
 static int
@@ -373,7 +440,6 @@ drain_codeinfo_unlocked(void)
     }
 }
 
-static scalene_sample_t batch[DRAIN_BATCH]; /* drain_lock */
 
 void
 scalene_agg_drain(int have_gil)
@@ -397,7 +463,7 @@ scalene_agg_drain(int have_gil)
             PyGILState_STATE g = PyGILState_Ensure();
             for (int i = 0; i < n; i++) {
                 if (batch[i].kind == SCALENE_SAMPLE_IDLE) {
-                    resolve_idle_with_gil(&batch[i]);
+                    resolve_idle_with_gil(&batch[i], i);
                 }
             }
             PyGILState_Release(g);
@@ -409,6 +475,7 @@ scalene_agg_drain(int have_gil)
         for (int i = 0; i < n; i++) {
             aggregate_unlocked(&batch[i]);
         }
+        aggregate_async_unlocked();
         pthread_mutex_unlock(&table_lock);
         if (n < DRAIN_BATCH) {
             break;
@@ -535,7 +602,7 @@ scalene_agg_reset(void)
     scalene_map_clear(&t->line_index);
     scalene_map_clear(&t->func_index);
     scalene_map_clear(&t->stack_index);
-    t->total_s = t->unattributed_s = 0;
+    t->total_s = t->unattributed_s = t->total_await_s = 0;
     t->samples = t->unattributed_samples = t->idle_moved = 0;
     t->merged_cpu_samples = t->merged_idle_samples = t->merged_dropped_samples = 0;
     t->merged_threads = t->merged_processes = 0;

@@ -23,6 +23,9 @@ typedef struct {
     uint64_t samples;
     double gpu_util_time;                /* sum of GPU utilisation x seconds */
     double gpu_mem_sum, gpu_mem_peak;    /* MB over samples */
+    double await_s;                      /* asyncio: seconds coroutines spent awaiting here */
+    double conc_sum, conc_peak;          /* suspended tasks seen, summed / max over await samples */
+    uint64_t conc_n;
 } scalene_cpu_totals_t;
 
 typedef struct {
@@ -70,6 +73,7 @@ typedef struct {
     scalene_map_t func_index;  /* hash(file, firstlineno, name) -> func index */
     scalene_map_t stack_index; /* hash of frames -> stack index (chained by linear scan) */
     double total_s;            /* all attributed time */
+    double total_await_s;      /* all time coroutines spent awaiting */
     double unattributed_s;     /* time whose stack had no reported line */
     uint64_t samples, unattributed_samples, idle_moved;
     /* what merged child processes contributed (persist.c) */
@@ -89,6 +93,19 @@ int scalene_agg_add_range(const char *filename, int first, int last);
 /* Empty the rings.  Call with have_gil = 1 from a Python thread holding the
  * GIL, 0 from a thread without a Python state. */
 void scalene_agg_drain(int have_gil);
+
+/* asyncio: for an idle thread inside an event loop, the suspended tasks of
+ * that loop.  Called by the drain with the GIL held; fills up to max entries
+ * (each: the task's await chain, innermost first, as filename/lineno pairs)
+ * and returns how many.  Installed by the module; NULL = no async profiling. */
+#define SCALENE_ASYNC_MAX_TASKS 32
+#define SCALENE_ASYNC_MAX_DEPTH 8
+typedef struct {
+    int depth;
+    char filename[SCALENE_ASYNC_MAX_DEPTH][256];
+    int lineno[SCALENE_ASYNC_MAX_DEPTH];
+} scalene_async_task_t;
+extern int (*scalene_agg_async_hook)(unsigned long ident, scalene_async_task_t *out, int max);
 
 /* Background drain thread. */
 int scalene_agg_start_drainer(void);

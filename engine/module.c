@@ -499,15 +499,15 @@ file_meta_from(PyObject *d, scalene_file_meta_t *f)
         }
         Py_ssize_t len = PySequence_Fast_GET_SIZE(fast);
         if (len == f->nlines) {
-            f->regions = calloc((size_t)(len > 0 ? len : 1) * 6, sizeof(int32_t));
+            f->regions = calloc((size_t)(len > 0 ? len : 1) * SCALENE_REGION_FIELDS, sizeof(int32_t));
             for (Py_ssize_t i = 0; f->regions && i < len; i++) {
                 PyObject *r = PySequence_Fast_GET_ITEM(fast, i);
-                int v[6];
-                if (!PyArg_ParseTuple(r, "iiiiii", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5])) {
+                int v[SCALENE_REGION_FIELDS];
+                if (!PyArg_ParseTuple(r, "iiiiiii", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6])) {
                     Py_DECREF(fast);
                     return -1;
                 }
-                memcpy(&f->regions[6 * i], v, sizeof(v));
+                memcpy(&f->regions[SCALENE_REGION_FIELDS * i], v, sizeof(v));
             }
         }
         Py_DECREF(fast);
@@ -592,6 +592,62 @@ done:
     Py_XDECREF(fast);
     free_profile_meta(&m);
     return result;
+}
+
+/* asyncio: the Python function that lists an event loop's suspended tasks
+ * (profiler.py), called by the drain with the GIL held. */
+static PyObject *async_callback; /* GIL */
+
+static int
+async_hook(unsigned long ident, scalene_async_task_t *out, int max)
+{
+    if (async_callback == NULL) {
+        return 0;
+    }
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyObject *result = PyObject_CallFunction(async_callback, "k", ident);
+    int n = 0;
+    if (result != NULL && PyList_Check(result)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(result) && n < max; i++) {
+            PyObject *chain = PyList_GET_ITEM(result, i);
+            if (!PyList_Check(chain)) {
+                continue;
+            }
+            scalene_async_task_t *task = &out[n];
+            task->depth = 0;
+            for (Py_ssize_t j = 0; j < PyList_GET_SIZE(chain) && task->depth < SCALENE_ASYNC_MAX_DEPTH; j++) {
+                const char *filename;
+                int lineno;
+                if (!PyArg_ParseTuple(PyList_GET_ITEM(chain, j), "si", &filename, &lineno)) {
+                    PyErr_Clear();
+                    continue;
+                }
+                snprintf(task->filename[task->depth], sizeof(task->filename[0]), "%s", filename);
+                task->lineno[task->depth] = lineno;
+                task->depth++;
+            }
+            n++;
+        }
+    }
+    Py_XDECREF(result);
+    PyErr_Clear(); /* never raise from the drain */
+    PyErr_Restore(type, value, traceback);
+    return n;
+}
+
+static PyObject *
+engine_set_async_callback(PyObject *self, PyObject *fn)
+{
+    (void)self;
+    if (fn != Py_None && !PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "expected a callable or None");
+        return NULL;
+    }
+    Py_XDECREF(async_callback);
+    async_callback = fn == Py_None ? NULL : Py_NewRef(fn);
+    scalene_agg_async_hook = async_callback ? async_hook : NULL;
+    Py_RETURN_NONE;
 }
 
 /* dump(path): this process's tables, for the parent to merge (child processes). */
@@ -680,6 +736,8 @@ static PyMethodDef engine_methods[] = {
     {"counters", engine_counters, METH_NOARGS, "Sampler and aggregator counters."},
     {"write_profile", (PyCFunction)(void (*)(void))engine_write_profile, METH_VARARGS | METH_KEYWORDS,
      "write_profile(path, meta, profiler, files, reduced=False): write the JSON profile atomically."},
+    {"set_async_callback", engine_set_async_callback, METH_O,
+     "set_async_callback(fn): fn(thread_ident) -> suspended tasks' await chains, or None to stop."},
     {"dump", engine_dump, METH_VARARGS, "dump(path): write this process's tables for a parent to merge."},
     {"merge", engine_merge, METH_VARARGS, "merge(path): add a child process's dumped tables to ours."},
     {"gpu_info", engine_gpu_info, METH_NOARGS, "What the GPU layer reported when sampling started."},

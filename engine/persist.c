@@ -17,7 +17,7 @@
 static uint32_t
 layout_stamp(void)
 {
-    return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(double) * 31u + 3u);
+    return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(double) * 31u + 4u);
 }
 
 /* ------------------------------------------------------------------ dump */
@@ -84,7 +84,7 @@ dump_unlocked(out_t *o)
     }
     scalene_sampler_counters_t k;
     scalene_sampler_counters(&k);
-    double totals[2] = {t->total_s, t->unattributed_s};
+    double totals[3] = {t->total_s, t->unattributed_s, t->total_await_s};
     uint64_t counts[6] = {t->samples, t->unattributed_samples, k.cpu_samples, k.idle_samples, k.dropped_samples,
                           scalene_sampler_threads_seen()};
     put(o, totals, sizeof(totals));
@@ -167,6 +167,12 @@ add_totals(scalene_cpu_totals_t *dst, const scalene_cpu_totals_t *src)
     dst->gpu_mem_sum += src->gpu_mem_sum;
     if (src->gpu_mem_peak > dst->gpu_mem_peak) {
         dst->gpu_mem_peak = src->gpu_mem_peak;
+    }
+    dst->await_s += src->await_s;
+    dst->conc_sum += src->conc_sum;
+    dst->conc_n += src->conc_n;
+    if (src->conc_peak > dst->conc_peak) {
+        dst->conc_peak = src->conc_peak;
     }
 }
 
@@ -282,13 +288,14 @@ merge_unlocked(in_t *in)
             add_totals(&st->cpu, &cpu);
         }
     }
-    double totals[2];
+    double totals[3];
     uint64_t counts[6];
     get(in, totals, sizeof(totals));
     get(in, counts, sizeof(counts));
     if (!in->failed) {
         t->total_s += totals[0];
         t->unattributed_s += totals[1];
+        t->total_await_s += totals[2];
         t->samples += counts[0];
         t->unattributed_samples += counts[1];
         t->merged_cpu_samples += counts[2];

@@ -25,7 +25,7 @@ pct(const ctx_t *c, double seconds)
 static int
 has_activity(const scalene_cpu_totals_t *cpu)
 {
-    return cpu != NULL && cpu->samples > 0;
+    return cpu != NULL && (cpu->samples > 0 || cpu->await_s > 0);
 }
 
 /* The metric keys shared by lines and functions, in sorted order, merged by
@@ -34,12 +34,13 @@ static void
 write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t *cpu)
 {
     /* keys between "memory_samples" and "n_gpu_percent" in sort order */
+    double total_await = scalene_tables.total_await_s;
     scalene_jw_key(w, "n_async_await_percent");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, cpu && total_await > 0 ? 100.0 * cpu->await_s / total_await : 0);
     scalene_jw_key(w, "n_async_concurrency_mean");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, cpu && cpu->conc_n ? cpu->conc_sum / (double)cpu->conc_n : 0);
     scalene_jw_key(w, "n_async_concurrency_peak");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, cpu ? cpu->conc_peak : 0);
     scalene_jw_key(w, "n_avg_mb");
     scalene_jw_double(w, 0);
     scalene_jw_key(w, "n_copy_mb_s");
@@ -85,7 +86,7 @@ static void
 write_line(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm, int32_t lineno,
            const scalene_line_t *line)
 {
-    const int32_t *r = fm->regions ? &fm->regions[6 * (lineno - 1)] : NULL;
+    const int32_t *r = fm->regions ? &fm->regions[SCALENE_REGION_FIELDS * (lineno - 1)] : NULL;
     scalene_jw_begin_object(w);
     scalene_jw_key(w, "async_task_names");
     scalene_jw_begin_inline_array(w);
@@ -111,7 +112,7 @@ write_line(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm, int32
     scalene_jw_key(w, "end_region_line");
     scalene_jw_int(w, r ? r[1] : lineno);
     scalene_jw_key(w, "is_coroutine");
-    scalene_jw_bool(w, 0);
+    scalene_jw_bool(w, r ? r[6] : 0);
     scalene_jw_key(w, "line");
     scalene_jw_string(w, fm->lines[lineno - 1], 1);
     scalene_jw_key(w, "lineno");

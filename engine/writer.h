@@ -13,11 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SCALENE_REGION_FIELDS 7
+
 typedef struct {
     char *name;         /* file name as the interpreter reported it */
     int32_t nlines;
     char **lines;       /* source lines, with their newline */
-    int32_t *regions;   /* 6 per line: start/end region, outermost loop, function; NULL = none */
+    int32_t *regions;   /* SCALENE_REGION_FIELDS per line: start/end region, outermost loop,
+                           function, and whether the line is in a coroutine; NULL = none */
     int32_t nqual;      /* (firstlineno, code name) -> qualified name, for 3.9/3.10 */
     int32_t *qual_first;
     char **qual_name;

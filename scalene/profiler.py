@@ -110,6 +110,7 @@ class Options:
         self.gpu: bool = False
         self.off: bool = False
         self.profile_interval: float = float("inf")
+        self.use_async: bool = True
         self.allocation_sampling_window: int = 1048576  # bytes between memory samples (mean)
         self.memory_leak_detector: bool = True
         self.use_async: bool = True
@@ -137,6 +138,7 @@ class Profiler:
         self.is_child = False  # a child process's session (children.py)
         self.child_dir: Optional[str] = None
         self.engine.set_call_opcodes(call_opcode_flags())
+        self.engine.set_async_callback(suspended_tasks if getattr(options, "use_async", True) else None)
         self._configure()
         self.engine.reset()
         _install_thread_hooks(self.engine)
@@ -289,7 +291,7 @@ class Profiler:
             "gpu": bool(gpu["available"]),
             "gpu_device": "GPU" if gpu["available"] else "",
             "memory": False,
-            "async_profile": False,
+            "async_profile": bool(getattr(o, "use_async", True)),
             "main_thread_id": threading.main_thread().ident,
         }
         profiler = {
@@ -310,6 +312,40 @@ class Profiler:
             bool(o.reduced_profile),
         )
         return {"path": path, "files": len(files), "why_empty": why, "counters": counters}
+
+
+# ------------------------------------------------------------------ asyncio
+
+def suspended_tasks(ident: int) -> List[List[tuple]]:
+    """The await chains (innermost frame first) of the tasks suspended in the
+    event loop running in thread `ident`.  Called by the engine's drain, with
+    the GIL, while that thread is blocked in the loop's select."""
+    tasks_module = sys.modules.get("asyncio.tasks")
+    if tasks_module is None:
+        return []
+    candidates: list = []
+    for name in ("_scheduled_tasks", "_all_tasks", "_eager_tasks"):
+        registry = getattr(tasks_module, name, None)
+        if registry:
+            candidates.extend(list(registry))
+    chains = []
+    for task in candidates:
+        try:
+            if task.done() or getattr(task.get_loop(), "_thread_id", None) != ident:
+                continue
+            chain = []
+            coro = task.get_coro()
+            while coro is not None and len(chain) < 8:
+                frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+                if frame is None:
+                    break
+                chain.append((frame.f_code.co_filename, frame.f_lineno))
+                coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+            if chain:
+                chains.append(chain[::-1])
+        except Exception:
+            continue
+    return chains
 
 
 # ------------------------------------------------------------- thread hooks

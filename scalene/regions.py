@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional, Tuple
 
-Region = Tuple[int, int, int, int, int, int]
+Region = Tuple[int, int, int, int, int, int, int]
 
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -34,8 +34,8 @@ def _first_line(node: ast.AST) -> int:
 class _Visitor(ast.NodeVisitor):
     def __init__(self, nlines: int) -> None:
         self.nlines = nlines
-        # per line: [start_region, end_region, start_outer, end_outer, start_func, end_func]
-        self.regions: List[List[int]] = [[i, i, i, i, 0, 0] for i in range(1, nlines + 1)]
+        # per line: [start_region, end_region, start_outer, end_outer, start_func, end_func, is_coroutine]
+        self.regions: List[List[int]] = [[i, i, i, i, 0, 0, 0] for i in range(1, nlines + 1)]
         self.qualnames: List[Tuple[int, str, str]] = []
         self.scope: List[Tuple[str, str]] = []  # (kind, name)
 
@@ -50,12 +50,13 @@ class _Visitor(ast.NodeVisitor):
 
     def _mark(self, node: ast.AST, loop: bool, func: bool) -> None:
         first, last = _first_line(node), _end(node)
+        coroutine = 1 if isinstance(node, ast.AsyncFunctionDef) else 0
         for ln in range(first, min(last, self.nlines) + 1):
             r = self.regions[ln - 1]
             # narrowest wins for the region: nodes are visited outside-in
             r[0], r[1] = first, last
             if func:
-                r[4], r[5] = first, last
+                r[4], r[5], r[6] = first, last, coroutine
             if loop and (r[2] == ln and r[3] == ln):
                 r[2], r[3] = first, last
 
