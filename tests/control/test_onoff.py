@@ -1,0 +1,78 @@
+"""Background control: `scalene run --off prog.py &`, then
+`python3 -m scalene.profile --on/--off --pid PID`."""
+import os
+import signal
+import subprocess
+import sys
+
+from scalene_testlib import program
+from ctl_helpers import finish, load_json, one_line_error, region_share, run_python, share_of, spawn, wait_for, wait_for_line
+
+
+def switch(which, pid):
+    return run_python(["-m", "scalene.profile", which, "--pid", str(pid)])
+
+
+def test_on_off_profiles_only_the_on_period(tmp_path):
+    path = program("ctl_phases.py")
+    out = tmp_path / "p.json"
+    flag = str(tmp_path / "flag")
+    proc = spawn(["-m", "scalene", "run", "--off", "-o", str(out), path, "---", flag])
+    try:
+        wait_for_line(proc, "A")
+        assert wait_for(lambda: False, timeout=0.4) is False  # phase A runs unprofiled for a while
+        open(flag + ".b", "w").close()
+        wait_for_line(proc, "B")
+        on = switch("--on", proc.pid)
+        assert on.returncode == 0, on.stderr
+        wait_for(lambda: False, timeout=1.5)
+        off = switch("--off", proc.pid)
+        assert off.returncode == 0, off.stderr
+        # switching off writes the profile so far, while the program runs on
+        assert wait_for(out.exists, timeout=60), "no profile written at --off"
+        assert proc.poll() is None
+        mid = load_json(str(out))
+        assert share_of(mid, path, "PHASE-B") > 20, mid["files"]
+        open(flag + ".c", "w").close()
+        wait_for_line(proc, "C")
+        wait_for(lambda: False, timeout=0.5)  # phase C runs unprofiled
+        open(flag + ".d", "w").close()
+        rc, _, err = finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 0, err
+    assert "scalene.profile --on --pid %d" % proc.pid in err  # the hint printed by --off
+    profile = load_json(str(out))
+    phases = {name: region_share(profile, path, "def %s(" % name, 6) for name in ("phase_a", "phase_b", "phase_c")}
+    assert phases["phase_b"] > 80, phases
+    assert phases["phase_a"] < 3 and phases["phase_c"] < 3, phases
+    assert 0.3 < profile["elapsed_time_sec"] < 30  # the on-period only, not the whole run
+
+
+def test_profile_command_bad_pids(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for pid, says in ((dead.pid, "no process"), ("abc", "not a process id"), ("0", "not a process id"),
+                      ("-5", "not a process id")):
+        run = switch("--on", pid)
+        assert run.returncode == 1, run.stderr
+        assert says in one_line_error(run.stderr)
+    run = run_python(["-m", "scalene.profile", "--pid", "1"])  # neither --on nor --off
+    assert run.returncode == 2
+    one_line_error(run.stderr)
+
+
+def test_profile_command_refuses_a_process_not_being_profiled():
+    other = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "up"
+        run = switch("--on", other.pid)
+        assert run.returncode == 1, run.stderr
+        assert "not being profiled" in one_line_error(run.stderr)
+        assert other.poll() is None  # left alone (the real-time signal would have killed it)
+    finally:
+        other.send_signal(signal.SIGKILL)
+        other.wait()
