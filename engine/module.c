@@ -650,11 +650,11 @@ engine_set_async_callback(PyObject *self, PyObject *fn)
     Py_RETURN_NONE;
 }
 
-/* dump(path): this process's tables, for the parent to merge (child processes). */
+/* Run a file operation of the persistence layer without the GIL; errors
+ * become `exc_type`. */
 static PyObject *
-engine_dump(PyObject *self, PyObject *args)
+path_op(PyObject *args, int (*op)(const char *, char *, size_t), PyObject *exc_type, int drain_first)
 {
-    (void)self;
     const char *path;
     if (!PyArg_ParseTuple(args, "s", &path)) {
         return NULL;
@@ -662,16 +662,26 @@ engine_dump(PyObject *self, PyObject *args)
     if (ensure_init() != 0) {
         return NULL;
     }
-    scalene_agg_drain(1);
+    if (drain_first) {
+        scalene_agg_drain(1);
+    }
     char why[512];
     int rc;
-    Py_BEGIN_ALLOW_THREADS rc = scalene_persist_dump(path, why, sizeof(why));
+    Py_BEGIN_ALLOW_THREADS rc = op(path, why, sizeof(why));
     Py_END_ALLOW_THREADS if (rc != 0)
     {
-        PyErr_SetString(PyExc_OSError, why);
+        PyErr_SetString(exc_type, why);
         return NULL;
     }
     Py_RETURN_NONE;
+}
+
+/* dump(path): this process's tables, for the parent to merge (child processes). */
+static PyObject *
+engine_dump(PyObject *self, PyObject *args)
+{
+    (void)self;
+    return path_op(args, scalene_persist_dump, PyExc_OSError, 1);
 }
 
 /* merge(path): add a child's dumped tables to ours. */
@@ -679,22 +689,7 @@ static PyObject *
 engine_merge(PyObject *self, PyObject *args)
 {
     (void)self;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "s", &path)) {
-        return NULL;
-    }
-    if (ensure_init() != 0) {
-        return NULL;
-    }
-    char why[512];
-    int rc;
-    Py_BEGIN_ALLOW_THREADS rc = scalene_persist_merge(path, why, sizeof(why));
-    Py_END_ALLOW_THREADS if (rc != 0)
-    {
-        PyErr_SetString(PyExc_ValueError, why);
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return path_op(args, scalene_persist_merge, PyExc_ValueError, 0);
 }
 
 static PyObject *
