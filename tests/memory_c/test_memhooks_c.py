@@ -65,12 +65,13 @@ class _Runner:
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.build_locks = {v: threading.Lock() for v in VARIANTS}
         self.builds = {}
         self.futures = {}
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
 
     def build(self, variant):
-        with self.lock:
+        with self.build_locks[variant]:
             if variant not in self.builds:
                 r = subprocess.run(
                     ["make", "-s", "-C", SRC, f"VARIANT={variant}", f"-j{os.cpu_count() or 2}", "all"],
@@ -80,6 +81,8 @@ class _Runner:
             return self.builds[variant]
 
     def _run(self, variant, prog, case):
+        if variant == "smoke":
+            return self._smoke(prog, case)
         rc, out = self.build(variant)
         if rc != 0:
             return ("build", rc, out)
@@ -93,6 +96,29 @@ class _Runner:
             return ("timeout", None, out + err)
         return ("ran", r.returncode, r.stdout + r.stderr)
 
+    def _smoke(self, python, include):
+        """Builds the layer + smoke_ext.c for one CPython and runs the live-
+        interpreter workload with it."""
+        tag = os.path.basename(include)
+        out_dir = os.path.join(BUILD, "smoke-" + tag)
+        os.makedirs(out_dir, exist_ok=True)
+        so = os.path.join(out_dir, "libscalene_mem_smoke.so")
+        sources = [os.path.join(SRC, "smoke_ext.c"), *sorted(glob.glob(os.path.join(LAYER, "*.c")))]
+        deps = sources + glob.glob(os.path.join(LAYER, "*.h")) + [os.path.join(include, "Python.h")]
+        if not os.path.exists(so) or os.path.getmtime(so) < max(os.path.getmtime(d) for d in deps):
+            cmd = ["gcc", *EXT_FLAGS, f"-I{include}", f"-I{os.path.join(ROOT, 'engine')}", "-shared",
+                   "-o", so + ".tmp", *sources, "-lm", "-lpthread", "-ldl"]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            if r.returncode != 0:
+                return ("build", r.returncode, " ".join(cmd) + "\n" + r.stdout + r.stderr)
+            os.replace(so + ".tmp", so)
+        try:
+            r = subprocess.run([python, os.path.join(SRC, "smoke_workload.py"), so], capture_output=True,
+                               text=True, timeout=CASE_TIMEOUT, errors="replace")
+        except subprocess.TimeoutExpired as e:
+            return ("timeout", None, str(e.stdout or "") + str(e.stderr or ""))
+        return ("ran", r.returncode, r.stdout + r.stderr)
+
     def submit(self, key):
         with self.lock:
             if key not in self.futures:
@@ -104,11 +130,21 @@ class _Runner:
 def runner(request):
     r = _Runner()
     # Queue every selected case of this module now, so they run while the
-    # earlier ones are being checked.
+    # earlier ones are being checked: first one case per variant (which builds
+    # it), then the smoke jobs (they build themselves), then the rest.
+    keys = []
     for item in request.session.items:
         cs = getattr(item, "callspec", None)
-        if item.module is request.module and cs and "case" in cs.params:
-            r.submit((cs.params["variant"], cs.params["prog"], cs.params["case"]))
+        if item.module is not request.module or not cs:
+            continue
+        if "case" in cs.params:
+            keys.append((cs.params["variant"], cs.params["prog"], cs.params["case"]))
+        elif "python" in cs.params:
+            keys.append(("smoke", cs.params["python"], cs.params["include"]))
+    firsts = [next(k for k in keys if k[0] == v) for v in VARIANTS if any(k[0] == v for k in keys)]
+    smokes = [k for k in keys if k[0] == "smoke"]
+    for k in firsts + smokes + keys:
+        r.submit(k)
     yield r
     r.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -159,21 +195,6 @@ def _python_include_dirs():
 EXT_FLAGS = ["-std=gnu11", "-fPIC", "-fvisibility=hidden", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2"]
 
 
-@pytest.mark.parametrize("include", _python_include_dirs())
-def test_layer_compiles_against(include, tmp_path):
-    """Every engine/memory/*.c with the extension's flags (only pymem_hooks.c
-    includes Python.h; the others are compiled once, with the first headers)."""
-    sources = sorted(glob.glob(os.path.join(LAYER, "*.c")))
-    first = include == _python_include_dirs()[0]
-    for src in sources:
-        if not first and not src.endswith("pymem_hooks.c"):
-            continue
-        cmd = ["gcc", *EXT_FLAGS, f"-I{include}", f"-I{os.path.join(ROOT, 'engine')}", "-c", src,
-               "-o", str(tmp_path / "x.o")]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
-
-
 def test_only_contract_symbols_global(tmp_path):
     """Naming discipline: every global symbol the layer defines is either one
     of the contract's four functions or a _scalene_mem_* internal (all of
@@ -203,3 +224,53 @@ def test_only_contract_symbols_global(tmp_path):
     nm = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True, text=True, timeout=30)
     exported = [line.split()[-1] for line in nm.stdout.splitlines() if line.split()]
     assert not [n for n in exported if "scalene" in n], exported
+
+
+def _pythons():
+    """(interpreter, its include dir) for every supported CPython found."""
+    out = []
+    for exe in sorted(glob.glob("/root/.pyenv/versions/3.*/bin/python3.*")):
+        base = os.path.basename(exe)
+        parts = base[len("python"):].split(".")
+        if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) < 9 or not os.access(exe, os.X_OK):
+            continue
+        inc = os.path.join(os.path.dirname(os.path.dirname(exe)), "include", base)
+        if os.path.isfile(os.path.join(inc, "Python.h")):
+            out.append(pytest.param(exe, inc, id=base))
+    if not out:
+        import sysconfig
+        out.append(pytest.param(sys.executable, sysconfig.get_paths()["include"], id="current"))
+    return out
+
+
+@pytest.mark.parametrize("python,include", _pythons())
+def test_live_interpreter(runner, python, include):
+    """Install into a running interpreter (ctypes.PyDLL), as start() or a
+    Jupyter cell would; imports, threads, fork, uninstall (smoke_workload.py)."""
+    kind, rc, out = runner.submit(("smoke", python, include)).result()
+    if kind == "build":
+        pytest.fail(f"building the smoke library failed:\n{out}", pytrace=False)
+    if kind == "timeout":
+        pytest.fail(f"live-interpreter workload hung:\n{out}", pytrace=False)
+    if rc != 0:
+        how = f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}"
+        pytest.fail(f"live-interpreter workload failed ({how}):\n{out}", pytrace=False)
+
+
+def _headers_without_interpreter():
+    """Header dirs that test_live_interpreter does not already compile against
+    (it builds every engine/memory/*.c with the extension's flags)."""
+    covered = {os.path.realpath(p.values[1]) for p in _pythons()}
+    return [d for d in _python_include_dirs() if os.path.realpath(d) not in covered]
+
+
+@pytest.mark.parametrize("include", _headers_without_interpreter())
+def test_layer_compiles_against(include, tmp_path):
+    """Every engine/memory/*.c with the extension's flags, for CPython headers
+    that have no interpreter here (e.g. /usr/include/python3.11)."""
+    sources = sorted(glob.glob(os.path.join(LAYER, "*.c")))
+    for src in sources:
+        cmd = ["gcc", *EXT_FLAGS, f"-I{include}", f"-I{os.path.join(ROOT, 'engine')}", "-c", src,
+               "-o", str(tmp_path / "x.o")]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
