@@ -129,10 +129,12 @@ typedef struct {
  *      reconfigure); with cfg->hook_python_allocators the caller holds the GIL.
  * Effects: resolves the functions to forward to with dlsym(RTLD_DEFAULT) (so a
  *      user's LD_PRELOAD allocator keeps being used), clears the address table,
- *      then rewrites the matching JUMP_SLOT and GLOB_DAT slots of every loaded
- *      ELF object except this extension, the dynamic loader and the vDSO
- *      (temporarily unprotecting RELRO pages); objects dlopen()ed later by a
- *      patched object are patched when dlopen returns.
+ *      then rewrites the matching JUMP_SLOT, GLOB_DAT and pointer-sized
+ *      absolute (function pointer in data) relocation slots that hold those
+ *      functions, in every loaded ELF object except this extension, the
+ *      dynamic loader and the vDSO (temporarily unprotecting RELRO pages);
+ *      objects dlopen()ed later by a patched object are patched when dlopen
+ *      returns.
  * Threads: safe while other threads allocate (slot writes are atomic).
  * Returns 0, or <0 with a one-line NUL-terminated reason in why[0..why_len)
  *      (why may be NULL when why_len is 0).  On failure nothing stays patched.
