@@ -14,8 +14,8 @@ PYVER    := $(word 4,$(PYINFO))
 VARIANT  ?= release
 BUILDDIR := build/$(SOABI)-$(PYVER)-$(VARIANT)
 
-# The engine's source directories (engine/memory joins when it is wired in).
-SOURCES  := $(sort $(wildcard engine/*.c engine/frames/*.c engine/gpu/*.c))
+# The engine's source directories.
+SOURCES  := $(sort $(wildcard engine/*.c engine/frames/*.c engine/gpu/*.c engine/memory/*.c))
 SOURCES  := $(filter-out engine/tests/%,$(SOURCES))
 OBJECTS  := $(patsubst engine/%.c,$(BUILDDIR)/%.o,$(SOURCES))
 HEADERS  := $(wildcard engine/*.h engine/*/*.h)

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def engine_sources():
     # Keep in step with SOURCES in the Makefile.
     files = []
-    for pattern in ("engine/*.c", "engine/frames/*.c", "engine/gpu/*.c"):
+    for pattern in ("engine/*.c", "engine/frames/*.c", "engine/gpu/*.c", "engine/memory/*.c"):
         files += glob.glob(pattern)
     return sorted(files)
 

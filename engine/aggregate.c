@@ -39,6 +39,7 @@ static uint64_t reservoir_rng = 0x2545F4914F6CDD1DULL; /* table_lock */
 
 #define DRAIN_BATCH 256
 static scalene_sample_t batch[DRAIN_BATCH]; /* drain_lock */
+static scalene_memsample_t mem_batch[DRAIN_BATCH]; /* drain_lock */
 
 int (*scalene_agg_async_hook)(unsigned long, scalene_async_task_t *, int); /* GIL */
 
@@ -298,6 +299,31 @@ scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when)
     }
 }
 
+int
+scalene_agg_pick_unlocked(const scalene_frame_t *frames, int n, int32_t *line, int32_t *func)
+{
+    scalene_tables_t *t = &scalene_tables;
+    for (int i = 0; i < n; i++) {
+        int32_t index = scalene_codecache_lookup(frames[i].code, frames[i].stamp);
+        if (index < 0 || index >= ninfos) {
+            continue;
+        }
+        const code_info_t *info = &infos[index];
+        if (!line_allowed(&t->files[info->file], frames[i].lineno)) {
+            continue;
+        }
+        scalene_line_t *l = scalene_agg_line_entry_unlocked(info->file, frames[i].lineno);
+        scalene_func_t *f = scalene_agg_func_entry_unlocked(info->file, info->firstlineno, info->name);
+        if (l == NULL || f == NULL) {
+            return 0;
+        }
+        *line = (int32_t)(l - t->lines);
+        *func = (int32_t)(f - t->funcs);
+        return 1;
+    }
+    return 0;
+}
+
 static void
 aggregate_unlocked(const scalene_sample_t *s)
 {
@@ -451,8 +477,13 @@ scalene_agg_drain(int have_gil)
         pthread_mutex_lock(&drain_lock);
     }
     for (;;) {
-        int n = 0, nidle = 0;
+        int n = 0, nidle = 0, nmem = 0;
         scalene_sample_t *s;
+        scalene_memsample_t *m;
+        while (nmem < DRAIN_BATCH && (m = scalene_ring_peek(&scalene_mem_ring)) != NULL) {
+            memcpy(&mem_batch[nmem++], m, sizeof(*m));
+            scalene_ring_release(&scalene_mem_ring);
+        }
         while (n < DRAIN_BATCH && (s = scalene_ring_peek(&scalene_sample_ring)) != NULL) {
             memcpy(&batch[n], s, sizeof(*s));
             scalene_ring_release(&scalene_sample_ring);
@@ -476,8 +507,9 @@ scalene_agg_drain(int have_gil)
             aggregate_unlocked(&batch[i]);
         }
         aggregate_async_unlocked();
+        scalene_memprof_aggregate_unlocked(mem_batch, nmem);
         pthread_mutex_unlock(&table_lock);
-        if (n < DRAIN_BATCH) {
+        if (n < DRAIN_BATCH && nmem < DRAIN_BATCH) {
             break;
         }
     }
@@ -503,7 +535,8 @@ drainer_main(void *arg)
         }
         drainer_kick = 0;
         pthread_mutex_unlock(&drainer_lock);
-        if (scalene_ring_used(&scalene_sample_ring) > 0 || scalene_ring_used(&scalene_codeinfo_ring) > 0) {
+        if (scalene_ring_used(&scalene_sample_ring) > 0 || scalene_ring_used(&scalene_codeinfo_ring) > 0 ||
+            scalene_ring_used(&scalene_mem_ring) > 0) {
             scalene_agg_drain(0);
         }
         pthread_mutex_lock(&drainer_lock);
@@ -590,6 +623,7 @@ scalene_agg_reset(void)
      * Filter decisions are recomputed: the configuration may have changed. */
     for (int32_t i = 0; i < t->nfiles; i++) {
         memset(&t->files[i].cpu, 0, sizeof(t->files[i].cpu));
+        t->files[i].malloc_b = 0;
         t->files[i].traced = scalene_filter_file(scalene_strings_get(&t->strings, t->files[i].name));
     }
     free(t->lines);
@@ -610,6 +644,10 @@ scalene_agg_reset(void)
     while (scalene_ring_peek(&scalene_sample_ring) != NULL) {
         scalene_ring_release(&scalene_sample_ring);
     }
+    while (scalene_ring_peek(&scalene_mem_ring) != NULL) {
+        scalene_ring_release(&scalene_mem_ring);
+    }
+    scalene_memprof_reset_unlocked();
     pthread_mutex_unlock(&table_lock);
     pthread_mutex_unlock(&drain_lock);
 }

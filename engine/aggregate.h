@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "memprof.h"
 #include "table.h"
 
 #define SCALENE_LINE_RESERVOIR 500
@@ -32,6 +33,7 @@ typedef struct {
     int32_t file;
     int32_t lineno;
     scalene_cpu_totals_t cpu;
+    scalene_mem_totals_t mem;
     double *times;      /* reservoir of sample timestamps (s), up to SCALENE_LINE_RESERVOIR */
     int32_t ntimes;
 } scalene_line_t;
@@ -41,12 +43,14 @@ typedef struct {
     int32_t firstlineno;
     int32_t name; /* string id: qualified name where the interpreter knows it */
     scalene_cpu_totals_t cpu;
+    scalene_mem_totals_t mem;
 } scalene_func_t;
 
 typedef struct {
     int32_t name;   /* string id of the file name */
     int traced;     /* lines of this file are reported */
     scalene_cpu_totals_t cpu;
+    double malloc_b; /* sampled bytes allocated by its lines */
     int32_t *ranges; /* @profile ranges [first, last] pairs; NULL = whole file */
     int32_t nranges;
 } scalene_file_t;
@@ -126,6 +130,10 @@ scalene_line_t *scalene_agg_line_entry_unlocked(int32_t file, int32_t lineno);
 scalene_func_t *scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name);
 scalene_stack_t *scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n);
 void scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when);
+
+/* The innermost reported frame of a stack: its line and function indices
+ * (created on first use), or 0 if no frame of the stack is reported. */
+int scalene_agg_pick_unlocked(const scalene_frame_t *frames, int n, int32_t *line, int32_t *func);
 
 /* The line entry for (file, lineno), or NULL. */
 const scalene_line_t *scalene_agg_find_line(int32_t file, int32_t lineno);

@@ -17,6 +17,7 @@
 #include "aggregate.h"
 #include "filter.h"
 #include "frames.h"
+#include "memprof.h"
 #include "persist.h"
 #include "platform.h"
 #include "sampler.h"
@@ -117,7 +118,9 @@ static struct {
     double interval_s;
     int signo;
     int gpu;
-} run_config = {0, 0.01, 0, 0};
+    int memory;
+    uint64_t window, copy_window;
+} run_config = {0, 0.01, 0, 0, 0, 0, 0};
 
 static PyObject *
 engine_configure(PyObject *self, PyObject *args, PyObject *kw)
@@ -125,14 +128,16 @@ engine_configure(PyObject *self, PyObject *args, PyObject *kw)
     (void)self;
     static char *kwlist[] = {"virtual_time", "interval", "signo", "program_path", "own_dir", "profile_all",
                              "profile_system_libraries", "only", "exclude", "system_dirs", "decorated_files",
-                             "stacks", "gpu", NULL};
-    int virtual_time = 0, profile_all = 0, profile_system = 0, stacks = 0, signo = 0, gpu = 0;
+                             "stacks", "gpu", "memory", "window", "copy_window", NULL};
+    int virtual_time = 0, profile_all = 0, profile_system = 0, stacks = 0, signo = 0, gpu = 0, memory = 0;
+    unsigned long long window = 0, copy_window = 0;
     double interval = 0.01;
     const char *program_path = "", *own_dir = "";
     PyObject *only = NULL, *exclude = NULL, *system_dirs = NULL, *decorated = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|pdissppOOOOpp", kwlist, &virtual_time, &interval, &signo,
-                                     &program_path, &own_dir, &profile_all, &profile_system, &only, &exclude,
-                                     &system_dirs, &decorated, &stacks, &gpu)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|pdissppOOOOpppKK", kwlist, &virtual_time, &interval,
+                                     &signo, &program_path, &own_dir, &profile_all, &profile_system, &only,
+                                     &exclude, &system_dirs, &decorated, &stacks, &gpu, &memory, &window,
+                                     &copy_window)) {
         return NULL;
     }
     if (scalene_sampler_running()) {
@@ -172,6 +177,9 @@ engine_configure(PyObject *self, PyObject *args, PyObject *kw)
     }
     run_config.virtual_time = virtual_time;
     run_config.gpu = gpu;
+    run_config.memory = memory;
+    run_config.window = window;
+    run_config.copy_window = copy_window;
     run_config.interval_s = interval;
     run_config.signo = signo > 0 ? signo : SIGRTMIN + 6;
     if (run_config.signo > SIGRTMAX) {
@@ -230,6 +238,15 @@ engine_start(PyObject *self, PyObject *noargs)
         scalene_agg_stop_drainer();
         return raise_why(why);
     }
+    if (run_config.memory) {
+        scalene_memprof_config_t mc = {.window = run_config.window, .copy_window = run_config.copy_window};
+        if (scalene_memprof_start(&mc, scalene_now_ns(), why, sizeof(why)) != 0) {
+            scalene_sampler_stop();
+            scalene_agg_stop_drainer();
+            PyErr_Format(PyExc_RuntimeError, "memory profiling could not start: %s", why);
+            return NULL;
+        }
+    }
     Py_RETURN_NONE;
 }
 
@@ -241,6 +258,7 @@ engine_stop(PyObject *self, PyObject *noargs)
     if (!initialised) {
         Py_RETURN_NONE;
     }
+    scalene_memprof_stop();
     scalene_sampler_stop();
     scalene_agg_stop_drainer();
     scalene_agg_drain(1);
@@ -352,6 +370,7 @@ engine_files(PyObject *self, PyObject *noargs)
         double seconds;
         int traced;
         uint64_t samples;
+        double malloc_mb;
     } row_t;
     row_t *rows = NULL;
     int32_t n = 0;
@@ -360,13 +379,14 @@ engine_files(PyObject *self, PyObject *noargs)
     rows = calloc((size_t)(t->nfiles > 0 ? t->nfiles : 1), sizeof(row_t));
     for (int32_t i = 0; rows != NULL && i < t->nfiles; i++) {
         const scalene_cpu_totals_t *c = &t->files[i].cpu;
-        if (c->samples == 0 && t->files[i].ranges == NULL) {
+        if (c->samples == 0 && c->await_s == 0 && t->files[i].malloc_b == 0 && t->files[i].ranges == NULL) {
             continue;
         }
         rows[n].name = strdup(scalene_strings_get(&t->strings, t->files[i].name));
         rows[n].seconds = c->python_s + c->native_s + c->system_s;
         rows[n].traced = t->files[i].traced;
         rows[n].samples = c->samples;
+        rows[n].malloc_mb = t->files[i].malloc_b / (1024.0 * 1024.0);
         n++;
     }
     scalene_agg_unlock();
@@ -376,8 +396,8 @@ engine_files(PyObject *self, PyObject *noargs)
         return PyErr_NoMemory();
     }
     for (int32_t i = 0; i < n; i++) {
-        PyObject *item = Py_BuildValue("(sdiK)", rows[i].name ? rows[i].name : "", rows[i].seconds, rows[i].traced,
-                                       (unsigned long long)rows[i].samples);
+        PyObject *item = Py_BuildValue("(sdiKd)", rows[i].name ? rows[i].name : "", rows[i].seconds, rows[i].traced,
+                                       (unsigned long long)rows[i].samples, rows[i].malloc_mb);
         free(rows[i].name);
         if (item == NULL || PyList_Append(list, item) != 0) {
             Py_XDECREF(item);
@@ -543,11 +563,13 @@ static PyObject *
 engine_write_profile(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
-    static char *kwlist[] = {"path", "meta", "profiler", "files", "reduced", NULL};
+    static char *kwlist[] = {"path", "meta", "profiler", "files", "reduced", "elapsed", "leak_detector", NULL};
     const char *path;
     PyObject *meta = NULL, *profiler = NULL, *files = NULL;
-    int reduced = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOOO|p", kwlist, &path, &meta, &profiler, &files, &reduced)) {
+    int reduced = 0, leak_detector = 0;
+    double elapsed = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOOO|pdp", kwlist, &path, &meta, &profiler, &files, &reduced,
+                                     &elapsed, &leak_detector)) {
         return NULL;
     }
     if (ensure_init() != 0) {
@@ -556,6 +578,8 @@ engine_write_profile(PyObject *self, PyObject *args, PyObject *kw)
     scalene_profile_meta_t m;
     memset(&m, 0, sizeof(m));
     m.reduced = reduced;
+    m.elapsed_s = elapsed;
+    m.leak_detector = leak_detector;
     PyObject *result = NULL;
     PyObject *fast = NULL;
     if (dict_snippets(meta, &m.meta_keys, &m.meta_json, &m.nmeta) != 0 ||
@@ -727,7 +751,8 @@ static PyMethodDef engine_methods[] = {
     {"unregister_thread", engine_unregister_thread, METH_VARARGS, "unregister_thread([tid])."},
     {"add_profiled_range", engine_add_profiled_range, METH_VARARGS,
      "add_profiled_range(filename, first, last): report only these lines of that file (@profile)."},
-    {"files", engine_files, METH_NOARGS, "[(filename, seconds, traced, samples)] for files with samples."},
+    {"files", engine_files, METH_NOARGS,
+     "[(filename, seconds, traced, samples, malloc_mb)] for files with samples."},
     {"counters", engine_counters, METH_NOARGS, "Sampler and aggregator counters."},
     {"write_profile", (PyCFunction)(void (*)(void))engine_write_profile, METH_VARARGS | METH_KEYWORDS,
      "write_profile(path, meta, profiler, files, reduced=False): write the JSON profile atomically."},

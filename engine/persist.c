@@ -17,7 +17,8 @@
 static uint32_t
 layout_stamp(void)
 {
-    return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(double) * 31u + 4u);
+    return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(scalene_mem_totals_t) * 131u +
+                      sizeof(scalene_mem_global_t) * 7u + 5u);
 }
 
 /* ------------------------------------------------------------------ dump */
@@ -64,6 +65,7 @@ dump_unlocked(out_t *o)
         put_i32(o, l->file);
         put_i32(o, l->lineno);
         put(o, &l->cpu, sizeof(l->cpu));
+        put(o, &l->mem, sizeof(l->mem));
         put_i32(o, l->ntimes);
         put(o, l->times, (size_t)l->ntimes * sizeof(double));
     }
@@ -74,6 +76,7 @@ dump_unlocked(out_t *o)
         put_i32(o, fn->firstlineno);
         put_i32(o, fn->name);
         put(o, &fn->cpu, sizeof(fn->cpu));
+        put(o, &fn->mem, sizeof(fn->mem));
     }
     put_i32(o, t->nstacks);
     for (int32_t i = 0; i < t->nstacks; i++) {
@@ -89,6 +92,7 @@ dump_unlocked(out_t *o)
                           scalene_sampler_threads_seen()};
     put(o, totals, sizeof(totals));
     put(o, counts, sizeof(counts));
+    put(o, &scalene_mem_global, sizeof(scalene_mem_global));
     put(o, MAGIC, sizeof(MAGIC) - 1); /* trailer: the file is complete */
 }
 
@@ -233,6 +237,8 @@ merge_unlocked(in_t *in)
         get(in, &lineno, sizeof(lineno));
         scalene_cpu_totals_t cpu;
         get(in, &cpu, sizeof(cpu));
+        static scalene_mem_totals_t mem;
+        get(in, &mem, sizeof(mem));
         int32_t ntimes = get_count(in, SCALENE_LINE_RESERVOIR);
         double times[SCALENE_LINE_RESERVOIR];
         get(in, times, (size_t)ntimes * sizeof(double));
@@ -240,10 +246,12 @@ merge_unlocked(in_t *in)
             continue;
         }
         add_totals(&t->files[file_map[file]].cpu, &cpu); /* a file's totals are its lines' */
+        t->files[file_map[file]].malloc_b += mem.malloc_b;
         scalene_line_t *line = scalene_agg_line_entry_unlocked(file_map[file], lineno);
         if (line != NULL) {
             uint64_t before = line->cpu.samples;
             add_totals(&line->cpu, &cpu);
+            scalene_mem_totals_add(&line->mem, &mem);
             line->cpu.samples = before;
             for (int32_t j = 0; j < ntimes; j++) {
                 line->cpu.samples++; /* the reservoir draws by sample count */
@@ -259,12 +267,15 @@ merge_unlocked(in_t *in)
         name = get_count(in, nstrings - 1);
         scalene_cpu_totals_t cpu;
         get(in, &cpu, sizeof(cpu));
+        static scalene_mem_totals_t mem;
+        get(in, &mem, sizeof(mem));
         if (in->failed || file_map[file] < 0) {
             continue;
         }
         scalene_func_t *fn = scalene_agg_func_entry_unlocked(file_map[file], first, str_map[name]);
         if (fn != NULL) {
             add_totals(&fn->cpu, &cpu);
+            scalene_mem_totals_add(&fn->mem, &mem);
         }
     }
     int32_t nstacks = get_count(in, 1 << 26);
@@ -290,8 +301,10 @@ merge_unlocked(in_t *in)
     }
     double totals[3];
     uint64_t counts[6];
+    static scalene_mem_global_t mg;
     get(in, totals, sizeof(totals));
     get(in, counts, sizeof(counts));
+    get(in, &mg, sizeof(mg));
     if (!in->failed) {
         t->total_s += totals[0];
         t->unattributed_s += totals[1];
@@ -303,6 +316,16 @@ merge_unlocked(in_t *in)
         t->merged_dropped_samples += counts[4];
         t->merged_threads += counts[5];
         t->merged_processes++;
+        scalene_mem_global_t *g = &scalene_mem_global;
+        g->records += mg.records;
+        g->total_malloc_b += mg.total_malloc_b;
+        g->native_b += mg.native_b;
+        if (mg.max_footprint_b > g->max_footprint_b) { /* the parent's own place stays unknown */
+            g->max_footprint_b = mg.max_footprint_b;
+            g->max_python_fraction = mg.max_python_fraction;
+            g->max_file = -1;
+            g->max_lineno = -1;
+        }
         rc = 0;
     }
 out:

@@ -15,6 +15,7 @@
 #include "frames.h"
 #include "platform.h"
 #include "gpu/gpu.h"
+#include "memprof.h"
 
 #define SAMPLE_RING_CAPACITY 4096
 #define CODEINFO_RING_CAPACITY 512
@@ -549,7 +550,8 @@ ticker_main(void *arg)
         if (!config.virtual_time && wall > 0) {
             tick(now, wall);
         }
-        uint64_t used = scalene_ring_used(&scalene_sample_ring) + scalene_ring_used(&scalene_codeinfo_ring);
+        uint64_t used = scalene_ring_used(&scalene_sample_ring) + scalene_ring_used(&scalene_codeinfo_ring) +
+                        scalene_ring_used(&scalene_mem_ring);
         if (wake_drain_fn != NULL &&
             (used >= DRAIN_FILL_THRESHOLD || (used > 0 && now - last_drain >= DRAIN_PERIOD_NS))) {
             last_drain = now;

@@ -36,6 +36,7 @@ scalene_map_clear(scalene_map_t *map)
     memset(map, 0, sizeof(*map));
 }
 
+/* used[]: 0 empty, 1 occupied, 2 deleted (a tombstone: probing goes on). */
 int32_t
 scalene_map_get(const scalene_map_t *map, uint64_t key)
 {
@@ -46,8 +47,25 @@ scalene_map_get(const scalene_map_t *map, uint64_t key)
         if (!map->used[i]) {
             return -1;
         }
-        if (map->keys[i] == key) {
+        if (map->used[i] == 1 && map->keys[i] == key) {
             return map->values[i];
+        }
+    }
+}
+
+void
+scalene_map_del(scalene_map_t *map, uint64_t key)
+{
+    if (map->capacity == 0) {
+        return;
+    }
+    for (size_t i = slot_for(key, map->capacity);; i = (i + 1) & (map->capacity - 1)) {
+        if (!map->used[i]) {
+            return;
+        }
+        if (map->used[i] == 1 && map->keys[i] == key) {
+            map->used[i] = 2;
+            return;
         }
     }
 }
@@ -67,7 +85,7 @@ grow(scalene_map_t *map)
         return -1;
     }
     for (size_t i = 0; i < map->capacity; i++) {
-        if (map->used[i]) {
+        if (map->used[i] == 1) {
             size_t j = slot_for(map->keys[i], capacity);
             while (bigger.used[j]) {
                 j = (j + 1) & (capacity - 1);
@@ -90,13 +108,13 @@ scalene_map_put(scalene_map_t *map, uint64_t key, int32_t value)
         return -1;
     }
     size_t i = slot_for(key, map->capacity);
-    while (map->used[i] && map->keys[i] != key) {
+    while (map->used[i] && !(map->used[i] == 1 && map->keys[i] == key)) {
         i = (i + 1) & (map->capacity - 1);
     }
     if (!map->used[i]) {
         map->used[i] = 1;
         map->keys[i] = key;
-        map->count++;
+        map->count++; /* tombstones count too: they lengthen probes until the next growth */
     }
     map->values[i] = value;
     return 0;

@@ -20,6 +20,8 @@ void scalene_map_clear(scalene_map_t *map);
 int32_t scalene_map_get(const scalene_map_t *map, uint64_t key);
 /* 0 ok, -1 ENOMEM. */
 int scalene_map_put(scalene_map_t *map, uint64_t key, int32_t value);
+/* Remove key if present (leaves a tombstone until the next growth). */
+void scalene_map_del(scalene_map_t *map, uint64_t key);
 
 /* Interned NUL-terminated strings: each distinct string gets a dense id. */
 typedef struct {

@@ -22,17 +22,26 @@ pct(const ctx_t *c, double seconds)
     return c->total > 0 ? 100.0 * seconds / c->total : 0.0;
 }
 
+#define MIB (1024.0 * 1024.0)
+
 static int
-has_activity(const scalene_cpu_totals_t *cpu)
+has_activity(const scalene_cpu_totals_t *cpu, const scalene_mem_totals_t *mem)
 {
-    return cpu != NULL && (cpu->samples > 0 || cpu->await_s > 0);
+    return (cpu != NULL && (cpu->samples > 0 || cpu->await_s > 0)) ||
+           (mem != NULL && (mem->malloc_b > 0 || mem->copy_b > 0));
 }
 
 /* The metric keys shared by lines and functions, in sorted order, merged by
  * the caller with the keys specific to each. */
 static void
-write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t *cpu)
+write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t *cpu,
+                    const scalene_mem_totals_t *mem)
 {
+    const scalene_mem_totals_t zero = {0};
+    if (mem == NULL) {
+        mem = &zero;
+    }
+    double total_malloc = scalene_mem_global.total_malloc_b;
     /* keys between "memory_samples" and "n_gpu_percent" in sort order */
     double total_await = scalene_tables.total_await_s;
     scalene_jw_key(w, "n_async_await_percent");
@@ -41,10 +50,12 @@ write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t 
     scalene_jw_double(w, cpu && cpu->conc_n ? cpu->conc_sum / (double)cpu->conc_n : 0);
     scalene_jw_key(w, "n_async_concurrency_peak");
     scalene_jw_double(w, cpu ? cpu->conc_peak : 0);
+    /* mean of what the line held after each of its sampled allocations */
+    double avg = mem->mallocs ? mem->avg_sum / (double)mem->mallocs : 0;
     scalene_jw_key(w, "n_avg_mb");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, (avg < mem->peak_b ? avg : mem->peak_b) / MIB);
     scalene_jw_key(w, "n_copy_mb_s");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, c->meta->elapsed_s > 0 ? mem->copy_b / MIB / c->meta->elapsed_s : 0);
     scalene_jw_key(w, "n_core_utilization");
     scalene_jw_double(w, cpu && cpu->samples ? cpu->util_sum / (double)cpu->samples : 0);
     scalene_jw_key(w, "n_cpu_percent_c");
@@ -59,20 +70,45 @@ write_cpu_metrics_a(scalene_jw_t *w, const ctx_t *c, const scalene_cpu_totals_t 
     scalene_jw_key(w, "n_gpu_percent");
     /* time-weighted mean utilisation while this line ran */
     scalene_jw_double(w, seconds > 0 ? 100.0 * cpu->gpu_util_time / seconds : 0);
+    /* net growth: what the line's blocks still hold at the end */
     scalene_jw_key(w, "n_growth_mb");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, (mem->current_b > 0 ? mem->current_b : 0) / MIB);
     scalene_jw_key(w, "n_malloc_mb");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, mem->malloc_b / MIB);
     scalene_jw_key(w, "n_mallocs");
-    scalene_jw_int(w, 0);
+    scalene_jw_int(w, (int64_t)mem->mallocs);
     scalene_jw_key(w, "n_peak_mb");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, mem->peak_b / MIB);
     scalene_jw_key(w, "n_python_fraction");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, mem->malloc_b > 0 ? mem->python_b / mem->malloc_b : 0);
     scalene_jw_key(w, "n_sys_percent");
     scalene_jw_double(w, cpu ? pct(c, cpu->system_s) : 0);
     scalene_jw_key(w, "n_usage_fraction");
-    scalene_jw_double(w, 0);
+    scalene_jw_double(w, total_malloc > 0 ? mem->malloc_b / total_malloc : 0);
+}
+
+static int
+cmp_point(const void *a, const void *b)
+{
+    double x = ((const double *)a)[0], y = ((const double *)b)[0];
+    return (x > y) - (x < y);
+}
+
+/* A [[ns, MB], ...] timeline, sorted by time. */
+static void
+write_timeline(scalene_jw_t *w, const double (*points)[2], int32_t n)
+{
+    double sorted[SCALENE_MEM_TIMELINE][2];
+    memcpy(sorted, points, (size_t)n * sizeof(sorted[0]));
+    qsort(sorted, (size_t)n, sizeof(sorted[0]), cmp_point);
+    scalene_jw_begin_inline_array(w);
+    for (int32_t i = 0; i < n; i++) {
+        scalene_jw_begin_inline_array(w);
+        scalene_jw_int(w, (int64_t)sorted[i][0]);
+        scalene_jw_double(w, sorted[i][1]);
+        scalene_jw_end_array(w);
+    }
+    scalene_jw_end_array(w);
 }
 
 static int
@@ -118,9 +154,13 @@ write_line(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm, int32
     scalene_jw_key(w, "lineno");
     scalene_jw_int(w, lineno);
     scalene_jw_key(w, "memory_samples");
-    scalene_jw_begin_inline_array(w);
-    scalene_jw_end_array(w);
-    write_cpu_metrics_a(w, c, line ? &line->cpu : NULL);
+    if (line != NULL) {
+        write_timeline(w, (const double(*)[2])line->mem.timeline, line->mem.ntimeline);
+    } else {
+        scalene_jw_begin_inline_array(w);
+        scalene_jw_end_array(w);
+    }
+    write_cpu_metrics_a(w, c, line ? &line->cpu : NULL, line ? &line->mem : NULL);
     scalene_jw_key(w, "start_function_line");
     scalene_jw_int(w, r ? r[4] : 0);
     scalene_jw_key(w, "start_outermost_loop");
@@ -170,7 +210,8 @@ write_functions(scalene_jw_t *w, const ctx_t *c, int32_t file, const scalene_fil
     int32_t n = 0;
     for (int32_t i = 0; list != NULL && i < t->nfuncs; i++) {
         const char *name = scalene_strings_get(&t->strings, t->funcs[i].name);
-        if (t->funcs[i].file == file && strcmp(name, "<module>") != 0 && has_activity(&t->funcs[i].cpu)) {
+        if (t->funcs[i].file == file && strcmp(name, "<module>") != 0 &&
+            has_activity(&t->funcs[i].cpu, &t->funcs[i].mem)) {
             list[n++] = &t->funcs[i];
         }
     }
@@ -195,7 +236,7 @@ write_functions(scalene_jw_t *w, const ctx_t *c, int32_t file, const scalene_fil
         scalene_jw_key(w, "memory_samples");
         scalene_jw_begin_inline_array(w);
         scalene_jw_end_array(w);
-        write_cpu_metrics_a(w, c, &f->cpu);
+        write_cpu_metrics_a(w, c, &f->cpu, &f->mem);
         scalene_jw_end_object(w);
     }
     scalene_jw_end_array(w);
@@ -225,12 +266,33 @@ write_file(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm)
     scalene_jw_end_array(w);
     scalene_jw_key(w, "leaks");
     scalene_jw_begin_object(w);
+    for (int32_t ln = 1; file >= 0 && c->meta->leak_detector && ln <= fm->nlines; ln++) {
+        const scalene_line_t *line = scalene_agg_find_line(file, ln);
+        if (line == NULL) {
+            continue;
+        }
+        const scalene_mem_totals_t *m = &line->mem;
+        /* Of the blocks this line allocated (sampled), how many were freed:
+         * Laplace's rule of succession for "the next one is kept too". */
+        double likelihood = 1.0 - ((double)m->frees + 1.0) / ((double)m->mallocs - (double)m->frees + 2.0);
+        if (m->mallocs >= 8 && likelihood >= 0.95 && m->current_b > 0.01 * scalene_mem_global.max_footprint_b) {
+            char key[16];
+            snprintf(key, sizeof(key), "%d", ln);
+            scalene_jw_key(w, key);
+            scalene_jw_begin_object(w);
+            scalene_jw_key(w, "likelihood");
+            scalene_jw_double(w, likelihood);
+            scalene_jw_key(w, "velocity_mb_s");
+            scalene_jw_double(w, c->meta->elapsed_s > 0 ? m->current_b / MIB / c->meta->elapsed_s : 0);
+            scalene_jw_end_object(w);
+        }
+    }
     scalene_jw_end_object(w);
     scalene_jw_key(w, "lines");
     scalene_jw_begin_array(w);
     for (int32_t ln = 1; ln <= fm->nlines; ln++) {
         const scalene_line_t *line = file >= 0 ? scalene_agg_find_line(file, ln) : NULL;
-        if (c->meta->reduced && !(line && has_activity(&line->cpu))) {
+        if (c->meta->reduced && !(line && has_activity(&line->cpu, &line->mem))) {
             continue;
         }
         write_line(w, c, fm, ln, line);
@@ -359,14 +421,17 @@ static const char *const engine_keys[K_COUNT] = {
 static void
 write_engine_key(scalene_jw_t *w, const ctx_t *c, int k)
 {
+    const scalene_mem_global_t *g = &scalene_mem_global;
     switch (k) {
     case K_ALLOC_SAMPLES:
-        scalene_jw_int(w, 0);
+        scalene_jw_int(w, (int64_t)g->records);
+        break;
+    case K_SAMPLES:
+        write_timeline(w, (const double(*)[2])g->timeline, g->ntimeline);
         break;
     case K_COMBINED_STACKS:
     case K_COMBINED_TIMELINE:
     case K_MEMORY_STACKS:
-    case K_SAMPLES:
         scalene_jw_begin_array(w);
         scalene_jw_end_array(w);
         break;
@@ -378,14 +443,31 @@ write_engine_key(scalene_jw_t *w, const ctx_t *c, int k)
         scalene_jw_end_object(w);
         break;
     case K_MAX_FNAME:
+        if (g->max_file >= 0 && g->max_file < scalene_tables.nfiles) {
+            scalene_jw_string(w, scalene_strings_get(&scalene_tables.strings, scalene_tables.files[g->max_file].name), 0);
+        } else {
+            scalene_jw_null(w);
+        }
+        break;
     case K_MAX_LINENO:
-        scalene_jw_null(w);
+        if (g->max_file >= 0) {
+            scalene_jw_int(w, g->max_lineno);
+        } else {
+            scalene_jw_null(w);
+        }
         break;
     case K_GROWTH:
+        /* net change of the footprint as a share of all allocation */
+        scalene_jw_double(w, g->total_malloc_b > 0 ? 100.0 * g->footprint_b / g->total_malloc_b : 0);
+        break;
     case K_MAX_MB:
+        scalene_jw_double(w, g->max_footprint_b / MIB);
+        break;
     case K_MAX_PYFRAC:
+        scalene_jw_double(w, g->max_python_fraction);
+        break;
     case K_NATIVE_MB:
-        scalene_jw_double(w, 0);
+        scalene_jw_double(w, g->native_b / MIB);
         break;
     case K_PROFILER:
         write_profiler_section(w, c);

@@ -39,6 +39,7 @@ typedef struct {
     int32_t nfiles;     /* files to report, in report order */
     scalene_file_meta_t *files;
     int reduced;        /* only lines with activity */
+    int leak_detector;  /* report likely leaks per file */
     double elapsed_s;
 } scalene_profile_meta_t;
 

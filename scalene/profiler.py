@@ -107,6 +107,8 @@ class Options:
         self.cpu_percent_threshold: float = 1.0
         self.malloc_threshold: float = 100.0
         self.memory: bool = False
+        self.memory_leak_detector: bool = True
+        self.allocation_sampling_window: Optional[int] = None
         self.gpu: bool = False
         self.off: bool = False
         self.profile_interval: float = float("inf")
@@ -158,6 +160,8 @@ class Profiler:
             decorated_files=sorted(self.decorated),
             stacks=bool(o.stacks),
             gpu=bool(o.gpu),
+            memory=bool(o.memory),
+            window=int(getattr(o, "allocation_sampling_window", None) or 0),
         )
 
     def add_decorated(self, filename: str, first: int, last: int) -> None:
@@ -262,15 +266,17 @@ class Profiler:
         total = counters["total_sec"]
         threshold = float(self.options.cpu_percent_threshold or 0)
         chosen = []
-        for name, seconds, traced, samples in self.engine.files():
+        for name, seconds, traced, samples, malloc_mb in self.engine.files():
             if not traced:
                 continue
             share = 100.0 * seconds / total if total > 0 else 0.0
-            if share >= threshold or name in self.decorated:
-                chosen.append((-seconds, name))
+            # Like the existing tool: a file is reported for its time or for
+            # allocating at least 1 MB.
+            if share >= threshold or malloc_mb >= 1.0 or name in self.decorated:
+                chosen.append((-seconds, -malloc_mb, name))
         chosen.sort()
         files = []
-        for _, name in chosen:
+        for _, _, name in chosen:
             entry = self._file_entry(name)
             if entry is not None:
                 files.append(entry)
@@ -290,7 +296,7 @@ class Profiler:
             "start_time_perf": self.start_perf or time.perf_counter(),
             "gpu": bool(gpu["available"]),
             "gpu_device": "GPU" if gpu["available"] else "",
-            "memory": False,
+            "memory": bool(o.memory),
             "async_profile": bool(getattr(o, "use_async", True)),
             "main_thread_id": threading.main_thread().ident,
         }
@@ -310,6 +316,8 @@ class Profiler:
             {k: json.dumps(v) for k, v in profiler.items()},
             files,
             bool(o.reduced_profile),
+            self.elapsed_now(),
+            bool(getattr(o, "memory_leak_detector", True)),
         )
         return {"path": path, "files": len(files), "why_empty": why, "counters": counters}
 
