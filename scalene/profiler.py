@@ -218,11 +218,10 @@ class Profiler:
         rate = self.options.cpu_sampling_rate
         elapsed = self.elapsed_now()
         if counters["cpu_samples"] + counters["idle_samples"] == 0:
-            if elapsed < 2 * rate:
-                return ("the program ran for %.3f s, less than the sampling interval (%g s): make it run "
-                        "longer, or sample more often with --cpu-sampling-rate %g" % (elapsed, rate, rate / 10))
-            return ("no samples were taken in %.3f s (the program's threads may have been blocked in native "
-                    "code that was never registered): try --profile-all" % elapsed)
+            # Samples come every ~interval of a thread's CPU time (or of
+            # wall time when it waits): none at all means a very short run.
+            return ("the program ran for %.3f s, too short for the sampling interval (%g s): make it run "
+                    "longer, or sample more often with --cpu-sampling-rate %g" % (elapsed, rate, rate / 10))
         where = self.program_path
         return ("all %d samples were outside the selected files (only code under %s is reported by default): "
                 "try --profile-all, --profile-only SUBSTRING or --program-path DIR"
