@@ -30,7 +30,7 @@ for entry in "${VENVS[@]}"; do
   make -s PYTHON="$py" >/dev/null || { echo "BUILD FAILED for $name"; failed=1; continue; }
   if [ "$name" = "$PRIMARY" ]; then
     step "$name: full suite"
-    SCALENE_STRESS_RUNS=200 "$py" -m pytest -q -p no:cacheprovider tests || failed=1
+    SCALENE_STRESS_RUNS=200 SCALENE_MEM_STRESS_RUNS=100 "$py" -m pytest -q -p no:cacheprovider tests || failed=1
   else
     step "$name: engine, report and export tests"
     "$py" -m pytest -q -p no:cacheprovider tests/engine tests/report tests/export || failed=1
