@@ -174,13 +174,15 @@ class Session:
                 return None
             if not self.profiler.running:
                 self.written_since_stop = True
-            if self.announce and not quiet and not self._announced:
+            if self.announce and not quiet and not self._announced and summary:
                 self._announced = True
                 self._announce(summary)
             return summary  # type: ignore[no-any-return]
 
     def _announce(self, summary: Dict[str, Any]) -> None:
-        path = summary["path"]
+        path = summary.get("path") if summary else None
+        if not path:  # a child process: its profile goes to the parent
+            return
         if summary.get("why_empty"):
             _say("scalene: nothing to report yet: %s. (The profile was written to %s.)"
                  % (summary["why_empty"], path))
@@ -376,10 +378,12 @@ def in_process_session() -> Session:
     child = getattr(children, "_state", {}).get("parent") if children is not None else None
     if child is not None and getattr(child, "is_child", False):
         # a child process of a profiled program: its profile goes to the parent
-        return Session(child, child.options.outfile, kind="child")
+        return attach_child(child)
 
     main = sys.modules.get("__main__")
     script = getattr(main, "__file__", None)
+    if script and os.path.basename(script).startswith("ipykernel_launcher"):
+        script = None  # a Jupyter kernel: its cells are the program (see also the magics)
     if script and os.path.isfile(script):
         program = os.path.abspath(script)
         entrypoint_dir = os.path.dirname(program)
@@ -392,6 +396,15 @@ def in_process_session() -> Session:
     s.install_signal_handlers()
     s.install_builtins_profile(force=False)
     atexit.register(_at_exit, s)
+    return s
+
+
+def attach_child(profiler) -> Session:  # type: ignore[no-untyped-def]
+    """For a child process's profiler (children.py): the session that the API
+    and ``@profile`` reach.  A spawned child runs the program's modules again,
+    so ``@profile`` must exist there too."""
+    s = Session(profiler, profiler.options.outfile, kind="child")
+    s.install_builtins_profile(force=True)
     return s
 
 

@@ -603,8 +603,16 @@ commands:
   run    profile a program:   scalene run prog.py [--- args]   or   scalene run -m module
   view   show a profile:      scalene view [profile.json]  (--cli: in the terminal)
 
+`scalene run --help` shows the main options, `scalene run --help-advanced` all.
 The older form `scalene [options] prog.py [args]` profiles and prints the
-terminal report.  `scalene run --help` lists every option."""
+terminal report.
+
+Other ways in:
+  python3 -m scalene.profile --on|--off --pid PID   switch profiling in a running
+                          `scalene run --off prog.py` (off writes the profile so far)
+  @profile                on functions (no import, under scalene run): report only them
+  from scalene import scalene_profiler              scalene_profiler.start() / stop()
+  %load_ext scalene       in IPython/Jupyter: %scrun statement, %%scalene cell"""
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -41,9 +41,14 @@ def test_basic_help_is_short_and_advanced_lists_everything(scalene):
     assert len(adv.stdout.splitlines()) > 3 * len(run.stdout.splitlines()) // 2
 
 
-def test_version(scalene):
+def test_version_and_top_level_help(scalene):
     run = scalene(["--version"], outfile=False)
     assert run.returncode == 0 and run.stdout.startswith("scalene "), run
+    run = scalene(["--help"], outfile=False)
+    assert run.returncode == 0, run
+    for door in ("scalene run", "scalene view", "scalene.profile --on", "@profile", "scalene_profiler",
+                 "%load_ext scalene"):
+        assert door in run.stdout, door
 
 
 @pytest.mark.parametrize("args, names", [
@@ -67,6 +72,12 @@ def test_bad_values_are_one_line_exit_2(scalene, args, names):
     run = scalene(["run"] + args + [program("exits3.py")], outfile=False)
     assert run.returncode == 2, run
     assert names in one_line_error(run.stderr)
+
+
+def test_bad_value_in_the_verbless_form(scalene):
+    run = scalene(["--column-width", "0", program("exits3.py")], outfile=False)
+    assert run.returncode == 2, run
+    assert "--column-width" in one_line_error(run.stderr)
 
 
 @pytest.mark.parametrize("option", ["--profile-only", "--profile-exclude", "--cpu-sampling-rate", "-o", "-m"])
@@ -111,10 +122,12 @@ def test_cpu_gpu_memory_naming_and_option_flow(scalene):
 
 def test_cpu_percent_threshold_is_honoured(scalene, tmp_path):
     path, helper = program("ctl_two_files.py"), program("ctl_two_files_helper.py")
-    run = scalene(["run", "--cpu-percent-threshold", "0", path])
+    # the helper has about a tenth of the time, the main file the rest (--cpu-only: with memory
+    # profiling a file allocating 1 MB is reported whatever its time)
+    run = scalene(["run", "--cpu-sampling-rate", "0.002", "--cpu-percent-threshold", "0", path])
     assert run.returncode == 0, run
     assert share_of(run.profile, helper, "HELPER-WORK") > 0, run.profile["files"].keys()
-    run = scalene(["run", "--cpu-percent-threshold", "60", path])
+    run = scalene(["run", "--cpu-only", "--cpu-sampling-rate", "0.002", "--cpu-percent-threshold", "50", path])
     assert run.returncode == 0, run
     assert list(run.profile["files"]) == [path]
 
@@ -132,6 +145,10 @@ def test_yaml_config(scalene, tmp_path):
     opts = options_of(scalene(["run", "--cpu-sampling-rate", "0.02", "--on", "--no-stacks", "-c", str(cfg), path]))
     assert opts["cpu_sampling_rate"] == 0.02 and not opts["off"] and not opts["stacks"]
     assert opts["profile_only"] == "alpha,beta"
+    # YAML reads a bare `on:` key as a boolean; it still means --on
+    cfg.write_text("on: false\noutput: %s\n" % (tmp_path / "y.json"))
+    opts = options_of(scalene(["run", "-c", str(cfg), path], outfile=False))
+    assert opts["off"] and opts["outfile"] == str(tmp_path / "y.json")
 
 
 @pytest.mark.parametrize("text, names", [

@@ -11,4 +11,4 @@ def main_work(n):
 
 for _ in range(4):
     main_work(1_500_000)
-    ctl_two_files_helper.helper_work(300_000)
+    ctl_two_files_helper.helper_work(200_000)
