@@ -3,6 +3,7 @@
 
 #include "platform.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
 #include <sched.h>
@@ -140,16 +141,30 @@ scalene_interrupted_pc(void *ucontext)
 static struct { uintptr_t lo, hi; } ranges[MAX_RANGES];
 static int nranges;
 
+/* The profiler's own object: time in its allocation hooks is spent on behalf
+ * of the bytecode that allocated, not in native code the program called. */
+static const char *own_object;
+
 static int
 is_interpreter_object(const char *name, int index)
 {
     if (index == 0 || name == NULL || name[0] == '\0') {
         return 1; /* the main program: python itself */
     }
+    if (own_object != NULL && strcmp(name, own_object) == 0) {
+        return 1;
+    }
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
-    return strncmp(base, "libpython", 9) == 0 || strncmp(base, "libc.so", 7) == 0 ||
-           strncmp(base, "libc-", 5) == 0 || strncmp(base, "libm.so", 7) == 0;
+    /* the interpreter, the C library, and allocators that replace malloc */
+    static const char *const prefixes[] = {"libpython", "libc.so", "libc-", "libm.so", "libjemalloc",
+                                           "libtcmalloc", "libmimalloc", "libasan", "libubsan"};
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -175,6 +190,10 @@ scalene_interpreter_ranges_init(void)
 {
     if (nranges > 0) {
         return;
+    }
+    Dl_info self;
+    if (dladdr((void *)scalene_interpreter_ranges_init, &self) != 0) {
+        own_object = self.dli_fname;
     }
     int index = 0;
     dl_iterate_phdr(collect_ranges, &index);
