@@ -4,15 +4,15 @@ import os
 import shutil
 
 from scalene_testlib import program
-from ctl_helpers import load_json, run_python, share_of
+from ctl_helpers import load_json, region_share, run_python
 
 
 def test_api_switches_scalene_run_off(scalene):
     path = program("ctl_api.py")
     run = scalene(["run", "--off", path])
     assert run.returncode == 0 and "done" in run.stdout, run
-    assert share_of(run.profile, path, "INSIDE") > 40
-    assert share_of(run.profile, path, "OUTSIDE") < 3
+    assert region_share(run.profile, path, "def inside(", 5) > 80
+    assert region_share(run.profile, path, "def outside(", 5) < 3
 
 
 def test_api_in_plain_python_writes_the_profile(tmp_path):
@@ -25,8 +25,8 @@ def test_api_in_plain_python_writes_the_profile(tmp_path):
     assert run.stderr.count("profile saved to") == 1 and str(out) in run.stderr, run.stderr
     profile = load_json(str(out))
     assert profile["program"] == path
-    assert share_of(profile, path, "INSIDE") > 40, profile["files"].keys()
-    assert share_of(profile, path, "OUTSIDE") < 3
+    assert region_share(profile, path, "def inside(", 5) > 80, profile["files"].keys()
+    assert region_share(profile, path, "def outside(", 5) < 3
 
 
 def test_api_in_plain_python_writes_at_exit_when_still_running(tmp_path):
@@ -35,5 +35,5 @@ def test_api_in_plain_python_writes_at_exit_when_still_running(tmp_path):
     run = run_python([path, "no-stop"], cwd=str(tmp_path))
     assert run.returncode == 0, run.stderr
     profile = load_json(os.path.join(str(tmp_path), "scalene-profile.json"))
-    assert share_of(profile, path, "INSIDE") > 40
+    assert region_share(profile, path, "def inside(", 5) > 80
     assert "profile saved to" in run.stderr

@@ -94,3 +94,35 @@ def test_notebook_through_a_real_kernel(tmp_path):
     row = next(ln for ln in text.splitlines() if "NOTEBOOK-LOOP" in ln)
     assert "%" in row.split("NOTEBOOK-LOOP")[0], row  # the loop's line has time
     assert "".join(outputs[2][0]["text"]).strip() == str(sum(i * 2 for i in range(3_000_000)))
+    _check_iframe_renders(html, tmp_path)
+
+
+def _check_iframe_renders(iframe_html, tmp_path):
+    """The viewer page works inside the notebook's sandboxed srcdoc iframe
+    (when playwright and chromium are present, as in the viewer tests)."""
+    import shutil
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return
+    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if not exe:
+        return
+    outer = tmp_path / "notebook-output.html"
+    outer.write_text("<!DOCTYPE html><html><body>" + iframe_html + "</body></html>")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe,
+                                    args=["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(outer.as_uri())
+            frame = page.frames[1]
+            frame.wait_for_function("() => window.__scaleneViewerReady === true", timeout=30000)
+            assert "NOTEBOOK-LOOP" in frame.locator("body").inner_text()
+            assert frame.locator("tr[data-lineno]").count() > 0
+            assert not errors, errors
+        finally:
+            browser.close()
