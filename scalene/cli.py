@@ -155,6 +155,13 @@ Python's own flags may come before the program, as in `scalene run -u prog.py`:
 are accepted and ignored."""
 
 
+# For the Jupyter magics, which take the same options (see scalene.jupyter).
+MAGIC_USAGE = {
+    "%scrun": "%%scrun [options] statement    (options as for `scalene run`; --cli: text report only)",
+    "%%scalene": "%%%%scalene [options]  (then the cell; options as for `scalene run`; --cli: text report only)",
+}
+
+
 def _run_parser(prog: str, legacy: bool = False, advanced: bool = True) -> _Parser:
     def h(text: str) -> str:
         return text if advanced else argparse.SUPPRESS
@@ -162,8 +169,8 @@ def _run_parser(prog: str, legacy: bool = False, advanced: bool = True) -> _Pars
     def fmt(prog: str) -> argparse.HelpFormatter:
         return argparse.RawDescriptionHelpFormatter(prog, max_help_position=34, width=100)
 
-    usage = ("%(prog)s [options] prog.py [--- program arguments]\n"
-             "       %(prog)s [options] -m module [--- program arguments]")
+    usage = MAGIC_USAGE.get(prog) or ("%(prog)s [options] prog.py [--- program arguments]\n"
+                                      "       %(prog)s [options] -m module [--- program arguments]")
     p = _Parser(prog=prog, usage=usage, add_help=False, formatter_class=fmt,
                 description="Profile a Python program: how much time each line and function takes, "
                 "split into Python,\nnative (C code) and system (waiting) time, for every thread. "
