@@ -21,11 +21,8 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
-from typing import Any, Dict, Optional
 
 ENV_DIR = "SCALENE_CHILD_DIR"
 ENV_OPTIONS = "SCALENE_CHILD_OPTIONS"
@@ -77,7 +74,7 @@ def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
     if profiler.is_child or _state["dir"] is not None:
         _state["parent"] = _state["parent"] or profiler
         return
-    directory = tempfile.mkdtemp(prefix="scalene-children-")
+    directory = _private_dir()
     site = os.path.join(directory, "site")
     os.mkdir(site)
     with open(os.path.join(site, "sitecustomize.py"), "w") as f:
@@ -104,8 +101,24 @@ def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
         atexit.register(_cleanup_parent, os.getpid())
 
 
+def _private_dir() -> str:
+    """A fresh directory only we can use (tempfile.mkdtemp without importing
+    tempfile, which costs start-up time)."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    for _ in range(100):
+        path = os.path.join(base, "scalene-children-%d-%s" % (os.getpid(), os.urandom(6).hex()))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError("cannot create a private directory in %s" % base)
+
+
 def _cleanup_parent(pid: int) -> None:
     if os.getpid() == pid and _state["dir"]:
+        import shutil
+
         shutil.rmtree(_state["dir"], ignore_errors=True)
 
 

@@ -9,8 +9,6 @@ aggregation and serialisation are the engine's (``scalene._engine``).
 from __future__ import annotations
 
 import dis
-import json
-import linecache
 import opcode
 import os
 import signal
@@ -19,9 +17,12 @@ import sys
 import sysconfig
 import threading
 import time
-from typing import Any, Dict, List, Optional
 
-from . import __version__, regions
+from . import __version__
+
+# Annotations are strings here (no `typing` import at start-up): this module
+# is on the path of every profiled run, and start-up time is part of the
+# overhead users wait for.  json, linecache, ast (regions) load at write time.
 
 OWN_DIR = os.path.dirname(os.path.realpath(__file__))
 
@@ -228,6 +229,10 @@ class Profiler:
                 % (counters["cpu_samples"] + counters["idle_samples"], where))
 
     def _file_entry(self, name: str) -> Optional[Dict[str, Any]]:
+        import linecache
+
+        from . import regions
+
         lines = linecache.getlines(name)
         if not lines:
             try:
@@ -256,6 +261,8 @@ class Profiler:
         if self.is_child:
             self.dump_child()  # type: ignore[attr-defined]
             return {}
+        import json
+
         path = path or self.options.outfile
         from . import children
 

@@ -11,9 +11,9 @@ function names.
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Tuple
 
-Region = Tuple[int, int, int, int, int, int, int]
+# A region is (start_region, end_region, start_outermost_loop,
+# end_outermost_loop, start_function, end_function, is_coroutine).
 
 _LOOPS = (ast.For, ast.While, ast.AsyncFor)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -112,7 +112,7 @@ class _Visitor(ast.NodeVisitor):
     visit_AsyncFor = _loop
 
 
-def analyse(source: str, nlines: int) -> Tuple[Optional[List[Region]], List[Tuple[int, str, str]]]:
+def analyse(source: str, nlines: int) -> Tuple[Optional[List[Tuple[int, ...]]], List[Tuple[int, str, str]]]:
     """(regions per line or None if the source does not parse, qualnames)."""
     try:
         tree = ast.parse(source)
