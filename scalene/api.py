@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import atexit
 import builtins
-import dis
-import inspect
 import math
 import os
 import signal
 import sys
 import threading
 import types
-from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional
+
+# Kept light: this module is imported on the way to the program's first line
+# (inspect, dis, typing and contextlib are not).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional
 
 ON_SIGNAL_OFFSET = 4   # SIGRTMIN + 4: start profiling
 OFF_SIGNAL_OFFSET = 5  # SIGRTMIN + 5: stop profiling and write the profile so far
@@ -79,6 +81,8 @@ def code_line_range(code: types.CodeType) -> tuple:
         if hasattr(c, "co_lines"):
             lines = [ln for _, _, ln in c.co_lines() if ln is not None]
         else:
+            import dis
+
             lines = [ln for _, ln in dis.findlinestarts(c)]
         if lines:
             last = max(last, max(lines))
@@ -112,19 +116,8 @@ class Session:
 
     # ------------------------------------------------------------ locking
 
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        with self._lock:
-            self._depth += 1
-            if self._depth == 1:
-                self._owner = threading.get_ident()
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._owner = None
-        self._run_pending()
+    def _guard(self) -> "_Guard":
+        return _Guard(self)
 
     def _run_pending(self) -> None:
         # Only the main thread queues (its signal handlers), so only it runs them.
@@ -301,6 +294,8 @@ class Session:
     def profile(self, func: Any) -> Any:
         """``@profile``: only decorated functions' lines are reported.
         Returns the function itself (no wrapper, no overhead)."""
+        import inspect
+
         target = func
         if isinstance(target, (staticmethod, classmethod)):
             target = target.__func__
@@ -340,6 +335,31 @@ class Session:
             if was_running:
                 p.start()
                 self._hide_own_threads()
+
+
+class _Guard:
+    """``with session._guard():`` holds the session's lock and records its
+    owner; on leaving, runs what the main thread's signal handlers queued."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> None:
+        s = self.session
+        s._lock.acquire()
+        s._depth += 1
+        if s._depth == 1:
+            s._owner = threading.get_ident()
+
+    def __exit__(self, *exc: object) -> None:
+        s = self.session
+        s._depth -= 1
+        if s._depth == 0:
+            s._owner = None
+        s._lock.release()
+        s._run_pending()
 
 
 def _after_fork_in_child() -> None:

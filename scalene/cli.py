@@ -13,7 +13,10 @@ import math
 import os
 import signal
 import sys
-from typing import Any, Iterable, List, Optional, Set, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # kept off the start-up path
+    from typing import Any, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import builtins
 import importlib.machinery
-import importlib.util
 import io
 import os
 import signal
 import sys
 import threading
-import traceback
 import types
-from typing import Callable, List, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # kept off the start-up path
+    from typing import Callable, List, Optional, Tuple
 
 from .profiler import OWN_DIR
 
@@ -64,6 +65,8 @@ def prepare_script(program: str, args: List[str]) -> Tuple[types.CodeType, types
         code = compile(source, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         # Show it as Python does, then fail with its status.
+        import traceback
+
         traceback.print_exception(type(exc), exc, None)
         raise LaunchError("") from None
     main = _fresh_main(path)
@@ -74,6 +77,8 @@ def prepare_script(program: str, args: List[str]) -> Tuple[types.CodeType, types
 
 def prepare_module(module: str, args: List[str]) -> Tuple[str, str]:
     """Locate a module for -m; returns (module name, file). Raises LaunchError."""
+    import importlib.util
+
     sys.path[0] = os.getcwd()
     try:
         spec = importlib.util.find_spec(module)
@@ -99,6 +104,8 @@ def _strip_own_frames(tb):  # type: ignore[no-untyped-def]
 
 
 def print_exception(exc: BaseException) -> None:
+    import traceback
+
     traceback.print_exception(type(exc), exc, _strip_own_frames(exc.__traceback__))
 
 
