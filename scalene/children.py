@@ -65,14 +65,18 @@ def _scalene_child_start():
 _scalene_child_start()
 '''
 
-_state: Dict[str, Any] = {"parent": None, "dir": None, "hooked": False}
+_state: Dict[str, Any] = {"parent": None, "dir": None, "hooked": False, "env": None}
 
 
 def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
     """In the profiled program's own process, before sampling starts: the
-    directory children dump into, and what they need to find it."""
-    if profiler.is_child or _state["dir"] is not None:
+    directory children dump into, and what they need to find it (in the
+    environment only while profiling runs: see parent_stopped)."""
+    if profiler.is_child:
+        return
+    if _state["dir"] is not None:
         _state["parent"] = _state["parent"] or profiler
+        _set_env()
         return
     directory = _private_dir()
     site = os.path.join(directory, "site")
@@ -88,17 +92,41 @@ def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
         entrypoint_dir=profiler.entrypoint_dir,
         decorated={k: v for k, v in profiler.decorated.items()},
     )
-    os.environ[ENV_DIR] = directory
-    os.environ[ENV_OPTIONS] = json.dumps(options)
-    pythonpath = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = site + (os.pathsep + pythonpath if pythonpath else "")
+    _state["env"] = {ENV_DIR: directory, ENV_OPTIONS: json.dumps(options), "site": site}
     _state["parent"] = profiler
     _state["dir"] = directory
+    _set_env()
     profiler.child_dir = directory
     if not _state["hooked"]:
         _state["hooked"] = True
         os.register_at_fork(after_in_child=_after_fork_in_child)
         atexit.register(_cleanup_parent, os.getpid())
+
+
+def _set_env() -> None:
+    env = _state.get("env")
+    if not env or os.environ.get(ENV_DIR) == env[ENV_DIR]:
+        return
+    _state["saved_pythonpath"] = os.environ.get("PYTHONPATH")
+    os.environ[ENV_DIR] = env[ENV_DIR]
+    os.environ[ENV_OPTIONS] = env[ENV_OPTIONS]
+    pythonpath = _state["saved_pythonpath"]
+    os.environ["PYTHONPATH"] = env["site"] + (os.pathsep + pythonpath if pythonpath else "")
+
+
+def parent_stopped(profiler) -> None:  # type: ignore[no-untyped-def]
+    """Profiling stopped in the parent: processes started from now on are
+    not profiled (an API or Jupyter session goes on without the profiler)."""
+    env = _state.get("env")
+    if profiler.is_child or not env or os.environ.get(ENV_DIR) != env[ENV_DIR]:
+        return
+    os.environ.pop(ENV_DIR, None)
+    os.environ.pop(ENV_OPTIONS, None)
+    saved = _state.get("saved_pythonpath")
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
 
 
 def _private_dir() -> str:
@@ -221,6 +249,9 @@ def start_spawned_child(opts: Dict[str, Any]) -> None:
             profiler.add_decorated(filename, first, last)
     _become_child(profiler, directory)
     _state["parent"] = profiler
+    from . import api
+
+    api.attach_child(profiler)  # @profile must exist in the child's modules too
     if not _state["hooked"]:
         _state["hooked"] = True
         os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -203,6 +203,10 @@ class Profiler:
             return
         self.engine.stop()
         self.running = False
+        if not self.is_child:
+            from . import children
+
+            children.parent_stopped(self)
         if self._started_at is not None:
             self.elapsed += time.perf_counter() - self._started_at
             self._started_at = None
