@@ -144,10 +144,25 @@ def _private_dir() -> str:
 
 
 def _cleanup_parent(pid: int) -> None:
-    if os.getpid() == pid and _state["dir"]:
-        import shutil
-
-        shutil.rmtree(_state["dir"], ignore_errors=True)
+    if os.getpid() != pid or not _state["dir"]:
+        return
+    # os.walk rather than shutil.rmtree: shutil (and the compression modules
+    # it imports) would cost more than the whole clean-up
+    for root, dirs, files in os.walk(_state["dir"], topdown=False):
+        for name in files:
+            try:
+                os.unlink(os.path.join(root, name))
+            except OSError:
+                pass
+        for name in dirs:
+            try:
+                os.rmdir(os.path.join(root, name))
+            except OSError:
+                pass
+    try:
+        os.rmdir(_state["dir"])
+    except OSError:
+        pass
 
 
 def merge_children(profiler) -> int:  # type: ignore[no-untyped-def]
