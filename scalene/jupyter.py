@@ -11,7 +11,9 @@ written to a real file (``_ipython-input-<N>-profile.py`` in a temporary
 directory) and compiled with that name, so its lines are attributable; it
 runs in the notebook's namespace.  The profile is shown as the viewer's page
 (in an iframe) with the terminal report as the text alternative for
-front-ends that cannot show HTML.  Memory profiling is off in magics.
+front-ends that cannot show HTML.  Memory is profiled as with `scalene run`
+(unlike the existing tool, which cannot in a notebook); `--cpu-only` turns it
+off.
 """
 
 from __future__ import annotations
@@ -192,7 +194,8 @@ class ScaleneMagics(Magics):
             shell.showsyntaxerror(filename=path)
             return
         options = cli.options_from(ns)
-        options.memory = False  # no memory profiling in magics (as in Scalene)
+        # Memory profiling works in a running kernel too (the interposition
+        # layer patches relocations in place); the existing tool turns it off.
         if not ns.program_path:
             options.program_path = workdir
         outfile = ns.outfile or os.path.join(workdir, "profile-%d.json" % n)
