@@ -483,6 +483,7 @@ def run_protocol(programs: list[Program], configs: list[Config], runs: int, time
     assert configs and configs[0].name == "plain", "plain must come first"
     results: dict = {}
     t_start = time.perf_counter()
+    RUN_STATS["loads"] = []
     for prog in programs:
         cfgs = [c for c in configs if c.applies(prog)]
         results[prog.name] = {c.name: [] for c in cfgs}
@@ -496,6 +497,7 @@ def run_protocol(programs: list[Program], configs: list[Config], runs: int, time
                 timeout = max(120.0, timeout_factor * (plain_guess or 5.0))
                 rec = run_once(cfg, prog, timeout, keep=keep)
                 results[prog.name][cfg.name].append(rec)
+                RUN_STATS["loads"].append(os.getloadavg()[0])
                 if cfg.name == "plain" and rec.rc == 0:
                     plain_guess = rec.wall if plain_guess is None else min(plain_guess, rec.wall)
                 status = f"{rec.wall:7.3f} s" if rec.rc == 0 else f"FAILED rc={rec.rc}: {rec.error[-200:]}"
@@ -505,6 +507,7 @@ def run_protocol(programs: list[Program], configs: list[Config], runs: int, time
                     status += f"  (> {max_slowdown:g}x plain: no more runs of it on this program)"
                 log(f"  [{rnd + 1}/{runs}] {cfg.name:14s} {status}")
         log(f"   elapsed so far {time.perf_counter() - t_start:.0f} s")
+    RUN_STATS["elapsed_s"] = time.perf_counter() - t_start
     return results
 
 
@@ -537,6 +540,11 @@ def slowdowns(results: dict, programs: list[Program], configs: list[Config], met
             n_ok = len(_ok(recs[cfg.name]))
             if 0 < n_ok < len(_ok(recs.get("plain", []))):
                 row.setdefault("__runs__", {})[prog.name] = n_ok
+            timeouts = [r.wall for r in recs[cfg.name] if r.rc == -999]
+            if mine is None and timeouts and base:
+                # only timeouts: report the lower bound
+                row.setdefault("__timeout__", {})[prog.name] = True
+                mine = min(timeouts) if metric == "wall" else None
             if base is None or mine is None:
                 row[prog.name] = None
             elif prog.kind == "startup":
@@ -547,8 +555,19 @@ def slowdowns(results: dict, programs: list[Program], configs: list[Config], met
     return out
 
 
-def gt_truth(prog: Program, recs: dict) -> Optional[Callable[[RunRecord], dict]]:
-    """Returns a function giving the true line shares {lineno(str): share} for a run."""
+TRUTH_MODE = os.environ.get("BENCH_TRUTH", "run")
+
+
+def gt_truth(prog: Program, recs: dict, mode: Optional[str] = None) -> Optional[Callable[[RunRecord], dict]]:
+    """Returns a function giving the true line shares {lineno(str): share} for a run.
+
+    mode "run" (default): the CPU seconds each line took in that very run, as
+    the program measured them with thread_time().
+    mode "plain": the run's work times per-unit costs measured in the plain
+    runs, i.e. the split the same work would have had without a profiler
+    (penalises profilers that distort what they measure; needs a quiet
+    machine: on a shared 2-core box per-unit CPU costs vary 2x between runs)."""
+    mode = mode or TRUTH_MODE
     if prog.name == "gt_julia":
         ref = [r.shares["shares"] for r in _ok(recs.get("reference", [])) if r.shares and r.shares["shares"]]
         if not ref:
@@ -567,7 +586,7 @@ def gt_truth(prog: Program, recs: dict) -> Optional[Callable[[RunRecord], dict]]
         g = rec.gt
         if not g:
             return {}
-        if unit and set(unit) == set(g["lines"]):
+        if mode == "plain" and unit and set(unit) == set(g["lines"]):
             return _normalise({ln: v["work"] * unit[ln] for ln, v in g["lines"].items()})
         return _normalise({ln: v["cpu_s"] for ln, v in g["lines"].items()})
     return truth
@@ -677,7 +696,13 @@ def slowdown_table(sd: dict, programs: list[Program], configs: list[Config], ski
         row = sd.get(n, {})
         label = c.label + (f" {versions[n]}" if n in versions else "")
         vals = [row.get(p.name) for p in progs if p.name in row or c.applies(p)]
-        cells = [(_fmt_ratio(row.get(p.name)) + _few_runs(row, p.name) if p.name in row else "-") for p in progs]
+        def cell(pn):
+            if pn not in row:
+                return "-"
+            if row.get("__timeout__", {}).get(pn):
+                return f">{_fmt_ratio(row[pn])} (timeout)" if row[pn] else "timeout"
+            return _fmt_ratio(row[pn]) + _few_runs(row, pn)
+        cells = [cell(p.name) for p in progs]
         med = _median([v for v in vals if v is not None])
         cells += [f"**{_fmt_ratio(med)}**" if med else "-", _fmt_ratio(_geomean(vals)) if vals else "-"]
         if has_startup:
@@ -754,14 +779,23 @@ def detail_tables(acc: dict, programs: list[Program], configs: list[Config]) -> 
                 keys |= {k for k, v in acc[n][p.name]["per_line"].items() if v >= 0.02}
             keys = sorted(keys, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
             keys = [k for k in keys if truth.get(k, 0) >= 0.01 or any(acc[n][p.name]["per_line"].get(k, 0) >= 0.02 for n in cols)]
-            out.append(f"**{p.name}**, {level} level (median share %, truth = "
-                       + ("pooled py-spy 1 kHz reference" if p.name == "gt_julia" else "by construction") + ")\n")
-            head = [level, "truth", *[all_cfgs[n].label for n in cols]]
+            shared = p.name == "gt_julia"   # one truth for every run; else each run has its own
+            if shared:
+                out.append(f"**{p.name}**, {level} level: median share %, truth = pooled py-spy 1 kHz reference\n")
+                head = [level, "truth", *[all_cfgs[n].label for n in cols]]
+            else:
+                out.append(f"**{p.name}**, {level} level: median reported share % (median true share in the "
+                           f"same runs)\n")
+                head = [level, *[all_cfgs[n].label for n in cols]]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
             for k in keys:
-                cells = [f"{100 * truth.get(k, 0):.1f}"]
-                cells += [f"{100 * acc[n][p.name]['per_line'].get(k, 0):.1f}" for n in cols]
+                if shared:
+                    cells = [f"{100 * truth.get(k, 0):.1f}"]
+                    cells += [f"{100 * acc[n][p.name]['per_line'].get(k, 0):.1f}" for n in cols]
+                else:
+                    cells = [f"{100 * acc[n][p.name]['per_line'].get(k, 0):.1f} "
+                             f"({100 * acc[n][p.name]['truth'].get(k, 0):.1f})" for n in cols]
                 out.append(f"| {_line_label(p, k)} | " + " | ".join(cells) + " |")
             out.append("")
     return "\n".join(out)
@@ -794,12 +828,18 @@ def resource_table(results: dict, programs: list[Program], configs: list[Config]
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+RUN_STATS: dict = {}
+
+
 def environment_note(runs: int) -> str:
     load = os.getloadavg()
+    loads = RUN_STATS.get("loads") or []
+    during = f"load average (1 min) {min(loads):.1f}-{max(loads):.1f} during the run, " if loads else ""
+    total = f", {RUN_STATS['elapsed_s'] / 60:.0f} min in all" if "elapsed_s" in RUN_STATS else ""
     py = subprocess.run([str(venvs.venv_python("plain")), "-c", "import sys;print(sys.version.split()[0])"],
                         stdout=subprocess.PIPE, text=True).stdout.strip()
-    return (f"CPython {py}, {os.cpu_count()} cores, load average at the end "
-            f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, {runs} runs per configuration")
+    return (f"CPython {py}, {os.cpu_count()} cores, {during}load average at the end "
+            f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, {runs} runs per configuration{total}")
 
 
 def save(kind: str, command: str, results: dict, programs, configs, skipped, runs, date: Optional[str] = None,
@@ -834,7 +874,7 @@ def save(kind: str, command: str, results: dict, programs, configs, skipped, run
             bad = [r for r in recs if r.rc != 0]
             if bad:
                 fails.append(f"- {cn} on {pn}: {len(bad)}/{len(recs)} runs failed: "
-                             f"`{bad[0].error.splitlines()[-1][:200] if bad[0].error else bad[0].rc}`")
+                             f"`{(bad[0].error.splitlines()[-1][:200] if bad[0].error else str(bad[0].rc)).replace('`', chr(39))}`")
     if fails:
         md += ["Failures:", "", *fails, ""]
     text = "\n".join(md)

@@ -36,16 +36,19 @@ def test_parse_scalene_json(tmp_path):
     assert s.shares == {29: 0.4, 36: 0.6}
 
 
-def test_truth_uses_plain_unit_costs():
+def test_truth_modes():
     prog = next(p for p in harness.discover_programs() if p.name == "gt_py_native")
     gt_plain = {"lines": {"29": {"function": "python_part", "work": 100, "cpu_s": 1.0},
                           "36": {"function": "native_part", "work": 10, "cpu_s": 1.0}}}
     gt_prof = {"lines": {"29": {"function": "python_part", "work": 100, "cpu_s": 3.0},   # slowed down
                          "36": {"function": "native_part", "work": 30, "cpu_s": 3.0}}}
     recs = {"plain": [harness.RunRecord(1.0, 0, gt=gt_plain)]}
-    truth = harness.gt_truth(prog, recs)
+    truth = harness.gt_truth(prog, recs, mode="plain")
     t = truth(harness.RunRecord(2.0, 0, gt=gt_prof))
     assert abs(t["29"] - 0.25) < 1e-9 and abs(t["36"] - 0.75) < 1e-9
+    # default mode: the CPU seconds measured in the run itself
+    t = harness.gt_truth(prog, recs, mode="run")(harness.RunRecord(2.0, 0, gt=gt_prof))
+    assert abs(t["29"] - 0.5) < 1e-9
 
 
 def test_protocol_plain_and_cprofile_on_empty():

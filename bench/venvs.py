@@ -83,8 +83,9 @@ def installed_version(name: str, dist: str) -> str:
     py = venv_python(name)
     if not py.exists():
         return "?"
-    r = subprocess.run([str(py), "-c", f"import importlib.metadata as m;print(m.version({dist!r}))"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # -I and cwd="/": the repo root would make its own scalene (0.1.0) visible
+    r = subprocess.run([str(py), "-I", "-c", f"import importlib.metadata as m;print(m.version({dist!r}))"],
+                       cwd="/", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return r.stdout.strip() or "?"
 
 
