@@ -222,7 +222,8 @@ class Profiler:
             return None
         rate = self.options.cpu_sampling_rate
         elapsed = self.elapsed_now()
-        if counters["cpu_samples"] + counters["idle_samples"] == 0:
+        taken = counters["cpu_samples"] + counters["idle_samples"]
+        if taken == 0 or (taken <= 3 and elapsed < 5 * rate):
             # Samples come every ~interval of a thread's CPU time (or of
             # wall time when it waits): none at all means a very short run.
             return ("the program ran for %.3f s, too short for the sampling interval (%g s): make it run "
