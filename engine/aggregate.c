@@ -624,6 +624,7 @@ scalene_agg_reset(void)
     for (int32_t i = 0; i < t->nfiles; i++) {
         memset(&t->files[i].cpu, 0, sizeof(t->files[i].cpu));
         t->files[i].malloc_b = 0;
+        t->files[i].mallocs = 0;
         t->files[i].traced = scalene_filter_file(scalene_strings_get(&t->strings, t->files[i].name));
     }
     free(t->lines);

@@ -51,6 +51,7 @@ typedef struct {
     int traced;     /* lines of this file are reported */
     scalene_cpu_totals_t cpu;
     double malloc_b; /* sampled bytes allocated by its lines */
+    uint64_t mallocs; /* sampled allocations by its lines */
     int32_t *ranges; /* @profile ranges [first, last] pairs; NULL = whole file */
     int32_t nranges;
 } scalene_file_t;

@@ -184,6 +184,7 @@ on_malloc(const scalene_memsample_t *r, int32_t li, int32_t fi)
     }
     if (li >= 0) {
         t->files[t->lines[li].file].malloc_b += w;
+        t->files[t->lines[li].file].mallocs++;
     }
     scalene_mem_totals_t *targets[2] = {li >= 0 ? &t->lines[li].mem : NULL, fi >= 0 ? &t->funcs[fi].mem : NULL};
     for (int k = 0; k < 2; k++) {

@@ -371,6 +371,7 @@ engine_files(PyObject *self, PyObject *noargs)
         int traced;
         uint64_t samples;
         double malloc_mb;
+        uint64_t mallocs;
     } row_t;
     row_t *rows = NULL;
     int32_t n = 0;
@@ -387,6 +388,7 @@ engine_files(PyObject *self, PyObject *noargs)
         rows[n].traced = t->files[i].traced;
         rows[n].samples = c->samples;
         rows[n].malloc_mb = t->files[i].malloc_b / (1024.0 * 1024.0);
+        rows[n].mallocs = t->files[i].mallocs;
         n++;
     }
     scalene_agg_unlock();
@@ -396,8 +398,9 @@ engine_files(PyObject *self, PyObject *noargs)
         return PyErr_NoMemory();
     }
     for (int32_t i = 0; i < n; i++) {
-        PyObject *item = Py_BuildValue("(sdiKd)", rows[i].name ? rows[i].name : "", rows[i].seconds, rows[i].traced,
-                                       (unsigned long long)rows[i].samples, rows[i].malloc_mb);
+        PyObject *item = Py_BuildValue("(sdiKdK)", rows[i].name ? rows[i].name : "", rows[i].seconds,
+                                       rows[i].traced, (unsigned long long)rows[i].samples, rows[i].malloc_mb,
+                                       (unsigned long long)rows[i].mallocs);
         free(rows[i].name);
         if (item == NULL || PyList_Append(list, item) != 0) {
             Py_XDECREF(item);
@@ -752,7 +755,7 @@ static PyMethodDef engine_methods[] = {
     {"add_profiled_range", engine_add_profiled_range, METH_VARARGS,
      "add_profiled_range(filename, first, last): report only these lines of that file (@profile)."},
     {"files", engine_files, METH_NOARGS,
-     "[(filename, seconds, traced, samples, malloc_mb)] for files with samples."},
+     "[(filename, seconds, traced, samples, malloc_mb, mallocs)] for files with samples."},
     {"counters", engine_counters, METH_NOARGS, "Sampler and aggregator counters."},
     {"write_profile", (PyCFunction)(void (*)(void))engine_write_profile, METH_VARARGS | METH_KEYWORDS,
      "write_profile(path, meta, profiler, files, reduced=False): write the JSON profile atomically."},

@@ -247,6 +247,7 @@ merge_unlocked(in_t *in)
         }
         add_totals(&t->files[file_map[file]].cpu, &cpu); /* a file's totals are its lines' */
         t->files[file_map[file]].malloc_b += mem.malloc_b;
+        t->files[file_map[file]].mallocs += mem.mallocs;
         scalene_line_t *line = scalene_agg_line_entry_unlocked(file_map[file], lineno);
         if (line != NULL) {
             uint64_t before = line->cpu.samples;

@@ -231,7 +231,8 @@ def _run_parser(prog: str, legacy: bool = False, advanced: bool = True) -> _Pars
     which.add_argument("--cpu-percent-threshold", type=_percent, default=1.0, metavar="PCT",
                        help=h("report only files with at least PCT %% of the time (default: 1)"))
     which.add_argument("--malloc-threshold", type=_nonneg_float, default=100.0, metavar="N",
-                       help=h("report only memory lines with at least N allocation samples (default: 100)"))
+                       help=h("also report files that allocated at least N allocation samples' worth "
+                              "(N x the sampling window: ~N MiB by default; default: 100)"))
 
     how = p.add_argument_group("sampling") if advanced else p
     how.add_argument("--cpu-sampling-rate", type=_positive_finite_float, default=0.01, metavar="SECONDS",

@@ -277,13 +277,18 @@ class Profiler:
         total = counters["total_sec"]
         threshold = float(self.options.cpu_percent_threshold or 0)
         chosen = []
-        for name, seconds, traced, samples, malloc_mb in self.engine.files():
+        malloc_threshold = float(getattr(self.options, "malloc_threshold", 100) or 0)
+        window = float(getattr(self.options, "allocation_sampling_window", None) or 1048576)
+        for name, seconds, traced, samples, malloc_mb, mallocs in self.engine.files():
             if not traced:
                 continue
             share = 100.0 * seconds / total if total > 0 else 0.0
-            # Like the existing tool: a file is reported for its time or for
-            # allocating at least 1 MB.
-            if share >= threshold or malloc_mb >= 1.0 or name in self.decorated:
+            # A file is reported for its time (--cpu-percent-threshold) or for
+            # its allocations: at least --malloc-threshold allocation samples'
+            # worth of bytes (bytes / sampling window: about that many MiB at
+            # the default window; a single huge allocation counts in full).
+            samples_worth = malloc_mb * 1048576.0 / window
+            if share >= threshold or (mallocs > 0 and samples_worth >= malloc_threshold) or name in self.decorated:
                 chosen.append((-seconds, -malloc_mb, name))
         chosen.sort()
         files = []
@@ -293,8 +298,8 @@ class Profiler:
                 files.append(entry)
         why = self.why_empty(counters)
         if why is None and not files:
-            why = ("no file reached --cpu-percent-threshold %g%%: lower it to see the files that were sampled"
-                   % threshold)
+            why = ("no file reached --cpu-percent-threshold %g%% or --malloc-threshold %g: lower them to see "
+                   "the files that were sampled" % (threshold, malloc_threshold))
         o = self.options
         gpu = self.engine.gpu_info() if o.gpu else {"available": 0, "per_process": 0, "why": "GPU profiling is off"}
         meta = {

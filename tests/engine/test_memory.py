@@ -127,3 +127,20 @@ def test_threaded_allocation_stress(tmp_path):
         run = run_scalene(["run", "--memory", program("mem_stress.py")], tmp_path, timeout=60)
         assert run.returncode == 0, (i, run)
         assert run.profile["alloc_samples"] > 0, (i, run)
+
+
+def test_malloc_threshold_selects_files_by_allocations(scalene):
+    """A file whose time is below --cpu-percent-threshold is still reported
+    when it made at least --malloc-threshold sampled allocations (~MiB)."""
+    path, helper = program("mem_two_files.py"), program("mem_helper.py")
+
+    def reported(run):
+        return {os.path.realpath(f) for f in run.profile["files"]}
+
+    kept = scalene(["run", "--memory", "--cpu-percent-threshold", "50", "--malloc-threshold", "100", path])
+    assert kept.returncode == 0, kept
+    assert os.path.realpath(helper) in reported(kept), reported(kept)
+    dropped = scalene(["run", "--memory", "--cpu-percent-threshold", "50", "--malloc-threshold", "5000", path])
+    assert dropped.returncode == 0, dropped
+    assert os.path.realpath(helper) not in reported(dropped)
+    assert os.path.realpath(path) in reported(dropped)
