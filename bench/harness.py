@@ -21,6 +21,7 @@ Protocol
 """
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import glob
 import json
@@ -258,12 +259,40 @@ def _decorated_copy(p: Program, tmp: Path) -> Path:
     return out
 
 
+# Where our profiler is run from (cwd of `python -m scalene`): the repo root, or
+# a frozen copy of its `scalene` package (--snapshot), so that other engineers
+# rebuilding the engine or editing the package in the shared checkout during a
+# long run cannot change what is measured half-way.
+OURS_ROOT = REPO
+
+
+def snapshot_ours() -> Path:
+    """Copy the repo's `scalene` package (with the built engine) to a temporary
+    directory and run our profiler from there from now on."""
+    global OURS_ROOT
+    dst = Path(tempfile.mkdtemp(prefix="bench-ours-snapshot-"))
+    shutil.copytree(REPO / "scalene", dst / "scalene", ignore=shutil.ignore_patterns("__pycache__"))
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(REPO), stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    (dst / "SNAPSHOT").write_text(f"{REPO} at {rev or '?'} (+ uncommitted changes, built engine)\n")
+    OURS_ROOT = dst
+    atexit.register(shutil.rmtree, str(dst), True)
+    log(f"ours: running from a snapshot of {REPO}/scalene (HEAD {rev}) in {dst}")
+    return dst
+
+
+def ours_revision() -> str:
+    rev = subprocess.run(["git", "log", "-1", "--format=%h %cd", "--date=format:%Y-%m-%d %H:%M"], cwd=str(REPO),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    return rev or "?"
+
+
 def ours_status(python: Optional[str] = None) -> tuple[bool, str]:
     """Can our engine be imported (from the repo root, as `make` builds it in place)?"""
     py = python or str(venvs.venv_python("plain"))
     if not os.path.exists(py):
         py = venvs.BASE_PYTHON
-    r = subprocess.run([py, "-c", "import scalene._engine"], cwd=str(REPO),
+    r = subprocess.run([py, "-c", "import scalene._engine"], cwd=str(OURS_ROOT),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode == 0:
         return True, "engine imports"
@@ -283,7 +312,7 @@ def make_configs() -> dict[str, Config]:
             argv += ["-o", str(tmp / "profile.json"), str(p.script)]
             if p.args:
                 argv += ["---", *p.args]
-            return RunSpec(argv, str(REPO))
+            return RunSpec(argv, str(OURS_ROOT))
         return build
 
     def scalene(full):
@@ -462,6 +491,8 @@ def prepare_configs(names: list[str], setup: bool = True) -> tuple[list[Config],
         if cfg.group == "ours":
             if ours_ok is None:
                 ours_ok, ours_msg = ours_status()
+                RUN_STATS["ours"] = (f"repo HEAD {ours_revision()}"
+                                     + (", run from a snapshot" if OURS_ROOT != REPO else ", run from the live checkout"))
             if not ours_ok:
                 skipped[n] = "pending: engine not built"
                 continue
@@ -676,41 +707,62 @@ def _versions(configs: list[Config]) -> dict:
 
 def slowdown_table(sd: dict, programs: list[Program], configs: list[Config], skipped: dict,
                    versions: dict) -> str:
+    """One row per configuration, or (more than 10 programs) one row per program."""
     progs = [p for p in programs if p.kind != "startup"]
-    has_startup = any(p.kind == "startup" for p in programs)
-    head = ["profiler", *[p.name for p in progs], "**median**", "geomean"]
-    if has_startup:
-        head.append("start-up (ms)")
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    startup = [p for p in programs if p.kind == "startup"]
     rows = [c for c in configs if c.overhead and c.name != "plain"]
-    order = list(make_configs())
+    all_cfgs = make_configs()
+    order = list(all_cfgs)
     names = sorted({c.name for c in rows} | set(skipped), key=order.index)
     by_name = {c.name: c for c in rows}
-    all_cfgs = make_configs()
+    split = any(p.kind == "pyperf" for p in progs) and any(p.kind != "pyperf" for p in progs)
+    summary = (["**median**", "geomean"] + (["median, bench/programs", "median, pyperformance"] if split else [])
+               + (["start-up (ms)"] if startup else []))
+    labels, columns = [], []   # per configuration: label, {key: cell}
     for n in names:
-        if n in skipped:
-            label = all_cfgs[n].label
-            lines.append(f"| {label} | " + " | ".join([skipped[n]] * (len(head) - 1)) + " |")
-            continue
-        c = by_name[n]
-        row = sd.get(n, {})
+        c = all_cfgs[n]
         label = c.label + (f" {versions[n]}" if n in versions else "")
-        vals = [row.get(p.name) for p in progs if p.name in row or c.applies(p)]
+        if c.group == "ours":
+            label = f"**{label}**"
+        labels.append(label)
+        if n in skipped:
+            columns.append({k: skipped[n] for k in [p.name for p in progs] + summary})
+            continue
+        row = sd.get(n, {})
+        c = by_name[n]
+        vals = [row.get(p.name) for p in progs if p.name in row]
+
         def cell(pn):
             if pn not in row:
                 return "-"
             if row.get("__timeout__", {}).get(pn):
                 return f">{_fmt_ratio(row[pn])} (timeout)" if row[pn] else "timeout"
             return _fmt_ratio(row[pn]) + _few_runs(row, pn)
-        cells = [cell(p.name) for p in progs]
+        col = {p.name: cell(p.name) for p in progs}
         med = _median([v for v in vals if v is not None])
-        cells += [f"**{_fmt_ratio(med)}**" if med else "-", _fmt_ratio(_geomean(vals)) if vals else "-"]
-        if has_startup:
+        col["**median**"] = f"**{_fmt_ratio(med)}**" if med else "-"
+        col["geomean"] = _fmt_ratio(_geomean(vals)) if vals else "-"
+        if split:
+            for key, want in (("median, bench/programs", False), ("median, pyperformance", True)):
+                m = _median([row.get(p.name) for p in progs if (p.kind == "pyperf") == want and p.name in row])
+                col[key] = _fmt_ratio(m) if m else "-"
+        if startup:
             su = row.get("__startup_ms__")
-            cells.append("-" if su is None else f"{su:.0f}")
-        if c.group == "ours":
-            label = f"**{label}**"
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            sp = startup[0].name
+            col["start-up (ms)"] = (f"{su:.0f}" if su is not None
+                                    else "fail" if sp in row and row[sp] is None else "-")
+        columns.append(col)
+    keys = [p.name for p in progs] + summary
+    if len(progs) > 10:   # transpose: programs down, configurations across
+        head = ["program", *labels]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for k in keys:
+            lines.append(f"| {k} | " + " | ".join(col[k] for col in columns) + " |")
+    else:
+        head = ["profiler", *keys]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for label, col in zip(labels, columns):
+            lines.append(f"| {label} | " + " | ".join(col[k] for k in keys) + " |")
     return "\n".join(lines)
 
 
@@ -838,7 +890,9 @@ def environment_note(runs: int) -> str:
     total = f", {RUN_STATS['elapsed_s'] / 60:.0f} min in all" if "elapsed_s" in RUN_STATS else ""
     py = subprocess.run([str(venvs.venv_python("plain")), "-c", "import sys;print(sys.version.split()[0])"],
                         stdout=subprocess.PIPE, text=True).stdout.strip()
-    return (f"CPython {py}, {os.cpu_count()} cores, {during}load average at the end "
+    ours = RUN_STATS.get("ours")
+    ours = f"ours = {ours}; " if ours else ""
+    return (f"{ours}CPython {py}, {os.cpu_count()} cores, {during}load average at the end "
             f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, {runs} runs per configuration{total}")
 
 
@@ -929,6 +983,8 @@ def common_args(ap) -> None:
     ap.add_argument("--max-slowdown", type=float, default=6.0,
                     help="time-budget guard: stop re-running a PEER on a program once one run took more than "
                          "this many times plain (default 6; 0 = off)")
+    ap.add_argument("--snapshot", action="store_true",
+                    help="run our profiler from a frozen copy of the repo's scalene package (shared checkout)")
     ap.add_argument("--keep", action="store_true", help="keep each run's temporary directory (debugging)")
     ap.add_argument("--update-readme", action="store_true", help="write the tables into bench/README.md")
     ap.add_argument("--render", metavar="RESULTS_JSON", default=None,

@@ -30,6 +30,8 @@ def main():
         if a.update_readme:
             harness.update_readme(path.stem.replace("-latest", ""), text)
         return
+    if a.snapshot:
+        harness.snapshot_ours()
     only = [x for x in a.programs.split(",") if x] or None
     if a.pyperformance:
         harness.venvs.ensure_venv("pyperf")
