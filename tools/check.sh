@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on every CPython 3.9-3.13 this machine has:
 #   1. one venv per interpreter (tools/venvs.sh: pytest, numpy, IPython, playwright...),
-#   2. the engine built in place for each (make PYTHON=...) and the engine tests run with it,
-#   3. everything else (viewer in chromium, exports, C layers) once, on the primary interpreter,
+#   2. the engine built in place for each (make PYTHON=...) and the engine, control-surface,
+#      report and export tests run with it,
+#   3. everything else (viewer in chromium, C layers, full stress counts) once, on the primary interpreter,
 #   4. the engine rebuilt with AddressSanitizer + UndefinedBehaviorSanitizer and its tests run again.
 # Exit status: non-zero if anything failed.  Prints pytest's summary per step.
 set -uo pipefail
@@ -32,8 +33,8 @@ for entry in "${VENVS[@]}"; do
     step "$name: full suite"
     SCALENE_STRESS_RUNS=200 SCALENE_MEM_STRESS_RUNS=100 "$py" -m pytest -q -p no:cacheprovider tests || failed=1
   else
-    step "$name: engine, report and export tests"
-    "$py" -m pytest -q -p no:cacheprovider tests/engine tests/report tests/export || failed=1
+    step "$name: engine, control, report and export tests"
+    "$py" -m pytest -q -p no:cacheprovider tests/engine tests/control tests/report tests/export || failed=1
   fi
 done
 
