@@ -73,7 +73,10 @@ class Program:
 
 
 CPU_PROGRAMS = ["loops", "objects", "recursion", "numpy_mix", "threads"]
-GT_PROGRAMS = ["gt_julia", "gt_py_native", "gt_threads"]
+GT_PROGRAMS = ["gt_julia", "gt_py_native", "gt_threads", "gt_alloc"]
+# Ground truth for CPU shares / for allocated MB per line.
+GT_CPU = {"gt_julia", "gt_py_native", "gt_threads"}
+GT_MEM = {"gt_alloc"}
 # Truth at function level exists for these (one hot line per function).
 GT_FUNCTION_LEVEL = {"gt_py_native", "gt_threads"}
 
@@ -131,6 +134,18 @@ def parse_scalene_json(path: Path, target: Path) -> Optional[Shares]:
                     lines[int(ln["lineno"])] = v
             return Shares("line", _normalise(lines))
     return Shares("line", {}, note="program file not in profile")
+
+
+def parse_scalene_mem(path: Path, target: Path) -> Optional[dict]:
+    """Scalene's JSON (and ours): allocated MB per line (``n_malloc_mb``)."""
+    if not path.exists():
+        return None
+    d = json.loads(path.read_text())
+    for fname, fd in d.get("files", {}).items():
+        if _same_file(fname, target):
+            return {str(ln["lineno"]): float(ln.get("n_malloc_mb", 0)) for ln in fd.get("lines", [])
+                    if float(ln.get("n_malloc_mb", 0)) > 0}
+    return {}
 
 
 _PYSPY_FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?):(?P<line>\d+)\)$")
@@ -233,6 +248,7 @@ class Config:
     overhead: bool = True             # shown in the slowdown table
     group: str = "peer"               # "plain" | "ours" | "peer" | "reference"
     dist: Optional[str] = None        # PyPI distribution, for the version column
+    mem_parse: Optional[Callable[[Program, Path], Optional[dict]]] = None  # allocated MB per line
 
     def python(self) -> str:
         return str(venvs.venv_python(self.venv or "plain"))
@@ -363,17 +379,20 @@ def make_configs() -> dict[str, Config]:
         return parse_line_profiler(tmp / "lp.json", p.gt_source)
 
     sc_parse = lambda p, tmp: parse_scalene_json(tmp / "profile.json", p.gt_source)  # noqa: E731
+    mem_parse = lambda p, tmp: parse_scalene_mem(tmp / "profile.json", p.gt_source)  # noqa: E731
     ps_parse = lambda p, tmp: parse_pyspy_raw(tmp / "pyspy.txt", p.gt_source)  # noqa: E731
     is_gt = lambda p: p.is_gt  # noqa: E731
 
     cfgs = [
         Config("plain", "plain", None, "plain", plain, group="plain"),
         Config("ours-cpu", "ours (CPU only)", "line", "plain", ours(False), sc_parse, group="ours"),
-        Config("ours-full", "ours (full: CPU+memory)", "line", "plain", ours(True), sc_parse, group="ours"),
+        Config("ours-full", "ours (full: CPU+memory)", "line", "plain", ours(True), sc_parse, group="ours",
+               mem_parse=mem_parse),
         Config("cprofile", "cProfile", "function", "plain", cprofile,
                lambda p, tmp: parse_cprofile(tmp / "cprofile.prof", p.gt_source, _truth_functions(p))),
         Config("scalene-cpu", "Scalene (CPU only)", "line", "scalene", scalene(False), sc_parse, dist="scalene"),
-        Config("scalene-full", "Scalene (full)", "line", "scalene", scalene(True), sc_parse, dist="scalene"),
+        Config("scalene-full", "Scalene (full)", "line", "scalene", scalene(True), sc_parse, dist="scalene",
+               mem_parse=mem_parse),
         Config("pyspy", "py-spy (100 Hz)", "line", "pyspy", pyspy(100), ps_parse, dist="py-spy"),
         Config("pyinstrument", "pyinstrument", "function", "pyinstrument", pyinstrument,
                lambda p, tmp: parse_pyinstrument(tmp / "pyinstrument.json", p.gt_source, _truth_functions(p)),
@@ -382,7 +401,7 @@ def make_configs() -> dict[str, Config]:
                lambda p, tmp: parse_yappi(tmp / "yappi.json", p.gt_source, _truth_functions(p)), dist="yappi"),
         Config("memray", "memray (memory only)", None, "memray", memray, dist="memray"),
         Config("line_profiler", "line_profiler (@profile on the hot functions)", "line", "line_profiler",
-               line_profiler, parse_lp, applies=is_gt, dist="line_profiler"),
+               line_profiler, parse_lp, applies=lambda p: p.name in GT_CPU, dist="line_profiler"),
         # The reference for gt_julia: a frame-reading sampler at a high rate.
         Config("reference", "py-spy 1 kHz (reference for gt_julia)", "line", "pyspy", pyspy(1000), ps_parse,
                applies=lambda p: p.name == "gt_julia", overhead=False, group="reference", dist="py-spy"),
@@ -405,6 +424,7 @@ class RunRecord:
     profile_kb: Optional[float] = None  # size of what the profiler wrote
     gt: Optional[dict] = None
     shares: Optional[dict] = None     # Shares as dict
+    mem: Optional[dict] = None        # allocated MB per line (memory ground truth)
     error: str = ""
 
 
@@ -458,6 +478,13 @@ def run_once(cfg: Config, prog: Program, timeout: float, keep: bool = False) -> 
             return rec
         if prog.is_gt:
             rec.gt = parse_gt_json(err)
+            if prog.name in GT_MEM:
+                if cfg.mem_parse:
+                    try:
+                        rec.mem = cfg.mem_parse(prog, tmp)
+                    except Exception as e:
+                        rec.error = f"parse failed: {e!r}"
+                return rec
             if cfg.parse and cfg.level:
                 try:
                     s = cfg.parse(prog, tmp)
@@ -632,7 +659,7 @@ def accuracy(results: dict, programs: list[Program], configs: list[Config]) -> d
     "per_line": {key: median reported share}, "truth": {key: share}}}}"""
     out: dict = {}
     for prog in programs:
-        if not prog.is_gt:
+        if prog.name not in GT_CPU:
             continue
         recs = results.get(prog.name, {})
         truth_of = gt_truth(prog, recs)
@@ -679,6 +706,76 @@ def accuracy(results: dict, programs: list[Program], configs: list[Config]) -> d
             else:
                 cell["note"] = "; ".join(sorted(notes)) or "no successful run"
     return out
+
+
+def mem_accuracy(results: dict, programs: list[Program], configs: list[Config]) -> dict:
+    """{config: {program: {"err": median of the largest relative error (%) over the lines holding
+    >= 5 % of the true allocations, "per_line": {line: median MB}, "truth": {line: MB}}}}"""
+    out: dict = {}
+    for prog in programs:
+        if prog.name not in GT_MEM:
+            continue
+        recs = results.get(prog.name, {})
+        for cfg in configs:
+            if not cfg.mem_parse or cfg.name not in recs:
+                continue
+            cell: dict = {"err": None, "note": "", "per_line": {}, "truth": {}, "errors": []}
+            out.setdefault(cfg.name, {})[prog.name] = cell
+            errs, got_all, truths = [], [], []
+            for rec in _ok(recs[cfg.name]):
+                if rec.mem is None or not rec.gt:
+                    continue
+                truth = {ln: v["mb"] for ln, v in rec.gt["alloc_lines"].items()}
+                tot = sum(truth.values())
+                errs.append(max(100.0 * abs(rec.mem.get(ln, 0.0) - mb) / mb
+                                for ln, mb in truth.items() if mb >= 0.05 * tot))
+                got_all.append(rec.mem)
+                truths.append(truth)
+            if errs:
+                cell["err"] = statistics.median(errs)
+                cell["errors"] = errs
+                keys = set().union(*got_all, *truths)
+                cell["per_line"] = {k: statistics.median(g.get(k, 0.0) for g in got_all) for k in keys}
+                cell["truth"] = {k: statistics.median(t.get(k, 0.0) for t in truths) for k in keys}
+            else:
+                cell["note"] = "no profile"
+    return out
+
+
+def mem_table(macc: dict, programs: list[Program], configs: list[Config], skipped: dict, versions: dict) -> str:
+    progs = [p for p in programs if p.name in GT_MEM]
+    names = [c.name for c in configs if c.mem_parse] + [k for k in skipped if make_configs()[k].mem_parse]
+    if not progs or not names:
+        return ""
+    all_cfgs = make_configs()
+    out = []
+    for p in progs:
+        cols = [n for n in names if n in skipped or macc.get(n, {}).get(p.name)]
+        truth: dict = {}
+        for n in cols:
+            if n not in skipped:
+                for k, v in macc[n][p.name]["truth"].items():
+                    truth.setdefault(k, v)
+        keys = sorted({k for k, v in truth.items() if v > 0}
+                      | {k for n in cols if n not in skipped
+                         for k, v in macc[n][p.name]["per_line"].items() if v >= 1.0}, key=int)
+        head = ["line", "truth MB", *[all_cfgs[n].label + (f" {versions[n]}" if n in versions else "")
+                                      for n in cols]]
+        out += [f"**{p.name}**: allocated MB per line (median over runs); last row: largest relative error "
+                f"on a line with >= 5 % of the allocations, median over runs", "",
+                "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for k in keys:
+            cells = [f"{truth.get(k, 0):.0f}"]
+            for n in cols:
+                cells.append(skipped[n] if n in skipped else f"{macc[n][p.name]['per_line'].get(k, 0):.0f}")
+            out.append(f"| {_line_label(p, k)} | " + " | ".join(cells) + " |")
+        errs = []
+        for n in cols:
+            c = None if n in skipped else macc[n][p.name]
+            errs.append(skipped[n] if c is None else (c["note"] if c["err"] is None else f"**{c['err']:.0f} %**"))
+        out.append("| error | | " + " | ".join(errs) + " |")
+        out.append("")
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -768,7 +865,7 @@ def slowdown_table(sd: dict, programs: list[Program], configs: list[Config], ski
 
 def accuracy_table(acc: dict, programs: list[Program], configs: list[Config], skipped: dict,
                    versions: dict) -> str:
-    gts = [p for p in programs if p.is_gt]
+    gts = [p for p in programs if p.name in GT_CPU]
     if not gts:
         return ""
     head = ["profiler", "level", *[p.name for p in gts]]
@@ -816,7 +913,7 @@ def detail_tables(acc: dict, programs: list[Program], configs: list[Config]) -> 
     names = [c.name for c in configs if c.level and any(c.name in acc and p.name in acc[c.name] for p in programs)]
     all_cfgs = make_configs()
     for p in programs:
-        if not p.is_gt:
+        if p.name not in GT_CPU:
             continue
         for level in ("line", "function"):
             cols = [n for n in names if all_cfgs[n].level == level and acc[n].get(p.name, {}).get("per_line")]
@@ -897,7 +994,8 @@ def environment_note(runs: int) -> str:
 
 
 def save(kind: str, command: str, results: dict, programs, configs, skipped, runs, date: Optional[str] = None,
-         versions: Optional[dict] = None, env_note: Optional[str] = None) -> tuple[str, Path]:
+         versions: Optional[dict] = None, env_note: Optional[str] = None,
+         stem: Optional[str] = None) -> tuple[str, Path]:
     versions = versions if versions is not None else _versions(configs)
     sd = slowdowns(results, programs, configs)
     sd_cpu = slowdowns(results, programs, configs, "cpu")
@@ -914,6 +1012,11 @@ def save(kind: str, command: str, results: dict, programs, configs, skipped, run
                "of the largest error on any line with >= 5 % in the truth or the report; "
                "function-level profilers scored per function where the truth is per function):", "", at, "",
                detail_tables(acc, programs, configs)]
+    macc = mem_accuracy(results, programs, configs)
+    mt = mem_table(macc, programs, configs, skipped, versions)
+    if mt:
+        md += ["Memory ground truth (allocated MB per line, `n_malloc_mb`; the program reports the sizes "
+               "it asked for):", "", mt]
     md += ["Secondary: CPU-time slowdown (user+sys seconds of the whole process tree, including "
            "out-of-process samplers; less sensitive to other load, blind to waiting; "
            "start-up column = extra CPU ms):", "",
@@ -933,13 +1036,13 @@ def save(kind: str, command: str, results: dict, programs, configs, skipped, run
         md += ["Failures:", "", *fails, ""]
     text = "\n".join(md)
     RESULTS_DIR.mkdir(exist_ok=True)
-    stem = f"{kind}-latest"
+    stem = stem or f"{kind}-latest"
     (RESULTS_DIR / f"{stem}.md").write_text(text + "\n")
     raw = {
         "kind": kind, "date": date, "command": command, "runs": runs, "versions": versions, "environment": env_note,
         "skipped": skipped,
         "programs": [{"name": p.name, "kind": p.kind, "script": str(p.script), "args": p.args} for p in programs],
-        "slowdowns": sd, "slowdowns_cpu": sd_cpu, "accuracy": acc,
+        "slowdowns": sd, "slowdowns_cpu": sd_cpu, "accuracy": acc, "memory_accuracy": macc,
         "runs_raw": {pn: {cn: [r.__dict__ for r in recs] for cn, recs in by.items()} for pn, by in results.items()},
     }
     (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(raw, indent=1, sort_keys=True) + "\n")
@@ -958,7 +1061,8 @@ def render_saved(path: Path) -> tuple[str, Path]:
     present = {cn for by in results.values() for cn in by}
     configs = [c for n, c in cfgs.items() if n in present]
     return save(raw["kind"], raw["command"], results, programs, configs, raw["skipped"], raw["runs"],
-                date=raw["date"], versions=raw.get("versions", {}), env_note=raw.get("environment"))
+                date=raw["date"], versions=raw.get("versions", {}), env_note=raw.get("environment"),
+                stem=Path(path).stem if Path(path).parent.resolve() == RESULTS_DIR.resolve() else None)
 
 
 def update_readme(kind: str, text: str) -> None:

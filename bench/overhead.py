@@ -57,10 +57,14 @@ def main():
         more, sk = harness.prepare_configs(["reference"])
         configs += more
     results = harness.run_protocol(programs, configs, a.runs, keep=a.keep, max_slowdown=a.max_slowdown)
-    text, path = harness.save("overhead", harness.command_line(), results, programs, configs, skipped, a.runs)
+    full = not a.programs
+    text, path = harness.save("overhead", harness.command_line(), results, programs, configs, skipped, a.runs,
+                              stem=None if full else "overhead-partial")
     print(text)
     harness.log(f"written {path} and {path.with_suffix('.json')}")
-    if a.update_readme:
+    if a.update_readme and not full:
+        harness.update_readme("overhead-partial", text)   # only if the README has that block
+    elif a.update_readme:
         harness.update_readme("overhead", text)
 
 

@@ -42,10 +42,14 @@ def main():
         names.append("reference")
     configs, skipped = harness.prepare_configs(names)
     results = harness.run_protocol(programs, configs, a.runs, keep=a.keep, max_slowdown=a.max_slowdown)
-    text, path = harness.save("peers", harness.command_line(), results, programs, configs, skipped, a.runs)
+    full = not a.programs and not a.configs
+    text, path = harness.save("peers", harness.command_line(), results, programs, configs, skipped, a.runs,
+                              stem=None if full else "peers-partial")
     print(text)
     harness.log(f"written {path} and {path.with_suffix('.json')}")
-    if a.update_readme:
+    if a.update_readme and not full:
+        harness.update_readme("peers-partial", text)   # only if the README has that block
+    elif a.update_readme:
         harness.update_readme("peers", text)
 
 

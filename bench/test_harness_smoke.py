@@ -66,3 +66,12 @@ def test_protocol_plain_and_cprofile_on_empty():
 def test_pyperf_driver_knows_its_benchmarks():
     import pyperf_driver
     assert {"nbody", "raytrace", "richards"} <= set(pyperf_driver.LOOPS)
+
+
+def test_parse_scalene_mem(tmp_path):
+    target = harness.PROGRAMS_DIR / "gt_alloc.py"
+    prof = {"files": {str(target): {"lines": [
+        {"lineno": 23, "n_malloc_mb": 1600.5}, {"lineno": 30, "n_malloc_mb": 0.0}]}}}
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(prof))
+    assert harness.parse_scalene_mem(p, target) == {"23": 1600.5}
