@@ -49,7 +49,7 @@ def busy(n):
     x = 0
     for _ in range(n // len(SMALL)):
         for v in SMALL:
-            x = (x + v) & 0xFF
+            x = x ^ v
     return x
 
 
@@ -61,11 +61,11 @@ def tagged_lines(*tags):
 def main():
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
     sizes = {}
-    busy(int(14_000_000 * scale))
+    busy(int(20_000_000 * scale))
     sizes["alloc_big"] = alloc_big(int(N_BIG * scale))
-    busy(int(14_000_000 * scale))
+    busy(int(20_000_000 * scale))
     sizes["alloc_lists"] = alloc_lists(int(N_LISTS * scale))
-    busy(int(14_000_000 * scale))
+    busy(int(20_000_000 * scale))
     sizes["alloc_keep"] = alloc_keep(int(N_KEEP * scale))
     line_of = tagged_lines("GT:alloc_big", "GT:alloc_lists", "GT:alloc_keep")
     info = {
