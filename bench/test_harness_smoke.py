@@ -75,3 +75,16 @@ def test_parse_scalene_mem(tmp_path):
     p = tmp_path / "p.json"
     p.write_text(json.dumps(prof))
     assert harness.parse_scalene_mem(p, target) == {"23": 1600.5}
+
+
+def test_ours_pending_when_engine_missing(tmp_path, monkeypatch):
+    # A root with no scalene package: the engine cannot import.
+    monkeypatch.setattr(harness, "OURS_ROOT", tmp_path)
+    cfgs, skipped = harness.prepare_configs(["plain", "ours-cpu", "ours-full"], setup=False)
+    assert [c.name for c in cfgs] == ["plain"]
+    assert skipped == {"ours-cpu": "pending: engine not built", "ours-full": "pending: engine not built"}
+    progs = harness.discover_programs(only=["gt_julia"], startup=False)
+    table = harness.slowdown_table({}, progs, cfgs, skipped, {})
+    assert "pending: engine not built" in table
+    acc = harness.accuracy_table({}, progs, cfgs, skipped, {})
+    assert "pending: engine not built" in acc
