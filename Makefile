@@ -32,12 +32,16 @@ else
   TARGET := scalene/_engine$(EXTSUF)
 endif
 
-.PHONY: all sanitize test check demo clean
+.PHONY: all sanitize test check demo clean FORCE
+FORCE:
 all: $(TARGET)
 
-$(TARGET): $(OBJECTS)
+# Always relinked (cheap): two interpreters of one minor version (pyenv's
+# 3.11.7 and Debian's 3.11.2) share the in-place file name, so the file may
+# come from the other one's objects.
+$(TARGET): $(OBJECTS) FORCE
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(OPT) $(LDSAN) -o $@ $^ -lm -lpthread -ldl -lrt
+	$(CC) -shared $(OPT) $(LDSAN) -o $@ $(OBJECTS) -lm -lpthread -ldl -lrt
 
 $(BUILDDIR)/%.o: engine/%.c $(HEADERS)
 	@mkdir -p $(dir $@)

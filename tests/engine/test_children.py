@@ -3,7 +3,7 @@ profile: multiprocessing (fork, spawn, forkserver), ProcessPoolExecutor,
 subprocess running python, os.fork."""
 import pytest
 
-from scalene_testlib import line_of, lines_by_number, program, total
+from scalene_testlib import line_of, lines_by_number, program, skip_fork_under_sanitizer, total
 
 
 def seconds_on(profile, lines, numbers):
@@ -16,6 +16,8 @@ def test_pool_workers_get_their_true_share(scalene, method):
     spinning on the wall clock: 1.2 s and 0.6 s of worker time whatever the
     machine's load.  A sample's weight is measured time, so the tolerance is
     what sampling granularity (10 ms) and task start-up jitter allow."""
+    if method != "spawn":
+        skip_fork_under_sanitizer()
     path = program("mp_pool.py")
     run = scalene(["run", path, "---", method], timeout=120)
     assert run.returncode == 0, run
@@ -30,6 +32,8 @@ def test_pool_workers_get_their_true_share(scalene, method):
 
 @pytest.mark.parametrize("method", ["spawn", "fork"])
 def test_executor_with_the_programs_own_start_method(scalene, method):
+    if method != "spawn":
+        skip_fork_under_sanitizer()
     path = program("mp_executor.py")
     run = scalene(["run", path, "---", method], timeout=120)
     assert run.returncode == 0, run
@@ -41,6 +45,7 @@ def test_executor_with_the_programs_own_start_method(scalene, method):
 
 
 def test_subprocess_python_and_os_fork(scalene):
+    skip_fork_under_sanitizer()
     path = program("mp_subprocess.py")
     child = program("mp_child_script.py")
     run = scalene(["run", path], timeout=120)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from scalene_testlib import PROGRAMS, ROOT, line_of, lines_by_number, program
+from scalene_testlib import PROGRAMS, ROOT, line_of, lines_by_number, program, skip_fork_under_sanitizer
 
 
 def run_mem(scalene, which, *extra):
@@ -97,6 +97,7 @@ def native_lib(tmp_path_factory):
 
 
 def test_threads_fork_and_native_thread(scalene, native_lib):
+    skip_fork_under_sanitizer()
     path = program("mem_threads.py")
     run = scalene(["run", "--memory", path, "---", native_lib], timeout=180)
     assert run.returncode == 0, run
