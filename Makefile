@@ -33,7 +33,6 @@ else
 endif
 
 .PHONY: all sanitize test check demo clean FORCE
-FORCE:
 all: $(TARGET)
 
 # Always relinked (cheap): two interpreters of one minor version (pyenv's
@@ -68,3 +67,5 @@ demo: all
 
 clean:
 	rm -rf build scalene/_engine*.so
+
+FORCE:
