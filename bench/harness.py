@@ -1098,3 +1098,20 @@ def common_args(ap) -> None:
 def command_line() -> str:
     args = [a if re.fullmatch(r"[\w./,=:+-]+", a) else repr(a) for a in sys.argv[1:]]
     return " ".join(["python3.11", os.path.relpath(sys.argv[0], REPO)] + args)
+
+
+def prepare_run(a):
+    """What every harness command starts with: --render (prints the saved
+    tables and returns None), --snapshot, and the programs to run."""
+    if a.render:
+        text, path = render_saved(a.render)
+        print(text)
+        if a.update_readme:
+            update_readme(path.stem.replace("-latest", ""), text)
+        return None
+    if a.snapshot:
+        snapshot_ours()
+    only = [x for x in a.programs.split(",") if x] or None
+    if a.pyperformance:
+        venvs.ensure_venv("pyperf")
+    return discover_programs(a.pyperformance, only, startup=not a.no_startup)

@@ -30,18 +30,9 @@ def main():
     ap.add_argument("--no-ours", action="store_true", help="do not run our profiler")
     a = ap.parse_args()
 
-    if a.render:
-        text, path = harness.render_saved(a.render)
-        print(text)
-        if a.update_readme:
-            harness.update_readme(path.stem.replace("-latest", ""), text)
+    programs = harness.prepare_run(a)
+    if programs is None:
         return
-    if a.snapshot:
-        harness.snapshot_ours()
-    only = [x for x in a.programs.split(",") if x] or None
-    if a.pyperformance:
-        harness.venvs.ensure_venv("pyperf")
-    programs = harness.discover_programs(a.pyperformance, only, startup=not a.no_startup)
     names = ["plain"] + ([] if a.no_ours else list(harness.OURS))
     configs, skipped = harness.prepare_configs(names)
     peers = a.peers

@@ -24,18 +24,9 @@ def main():
                     help=f"comma-separated subset of: {','.join(harness.OURS + harness.PEERS)}")
     a = ap.parse_args()
 
-    if a.render:
-        text, path = harness.render_saved(a.render)
-        print(text)
-        if a.update_readme:
-            harness.update_readme(path.stem.replace("-latest", ""), text)
+    programs = harness.prepare_run(a)
+    if programs is None:
         return
-    if a.snapshot:
-        harness.snapshot_ours()
-    only = [x for x in a.programs.split(",") if x] or None
-    if a.pyperformance:
-        harness.venvs.ensure_venv("pyperf")
-    programs = harness.discover_programs(a.pyperformance, only, startup=not a.no_startup)
     wanted = [x for x in a.configs.split(",") if x] or harness.OURS + harness.PEERS
     names = ["plain"] + wanted
     if any(p.name == "gt_julia" for p in programs):
