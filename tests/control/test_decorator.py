@@ -12,9 +12,16 @@ def test_only_decorated_functions_are_reported(scalene):
     # Each decorated function runs for about as long: each gets a good part
     # of the reported time (summed over its loop's lines: with a few dozen
     # samples, how they split between the loop header and body is noise).
-    decorated = sum(share_of(profile, path, m) for m in ("CHOSEN-HEADER", "CHOSEN-LOOP"))
-    late = sum(share_of(profile, path, m) for m in ("LATE-HEADER", "LATE"))
-    assert decorated > 15 and late > 15, (decorated, late)
+    lines = {ln["lineno"]: ln for ln in profile["files"][path]["lines"]}
+
+    def function_share(def_marker):
+        with open(path) as f:
+            start = next(i for i, text in enumerate(f, 1) if def_marker in text)
+        return sum(ln["n_cpu_percent_python"] + ln["n_cpu_percent_c"] + ln["n_sys_percent"]
+                   for n, ln in lines.items() if start - 1 <= n <= start + 5)
+
+    decorated, late = function_share("def decorated"), function_share("def late")
+    assert decorated > 15 and late > 15, (decorated, late, share_of(profile, path, "CHOSEN-LOOP"))
     assert share_of(profile, path, "PLAIN-LOOP") == 0
     lines = {ln["lineno"]: ln for ln in profile["files"][path]["lines"]}
     active = sorted(n for n, ln in lines.items()
