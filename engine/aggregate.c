@@ -638,7 +638,7 @@ scalene_agg_reset(void)
     scalene_map_clear(&t->func_index);
     scalene_map_clear(&t->stack_index);
     t->total_s = t->unattributed_s = t->total_await_s = 0;
-    t->samples = t->unattributed_samples = t->idle_moved = 0;
+    t->samples = t->unattributed_samples = 0;
     t->merged_cpu_samples = t->merged_idle_samples = t->merged_dropped_samples = 0;
     t->merged_threads = t->merged_processes = 0;
     /* Throw away anything still queued from a previous run. */

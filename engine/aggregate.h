@@ -80,7 +80,7 @@ typedef struct {
     double total_s;            /* all attributed time */
     double total_await_s;      /* all time coroutines spent awaiting */
     double unattributed_s;     /* time whose stack had no reported line */
-    uint64_t samples, unattributed_samples, idle_moved;
+    uint64_t samples, unattributed_samples;
     /* what merged child processes contributed (persist.c) */
     uint64_t merged_cpu_samples, merged_idle_samples, merged_dropped_samples, merged_threads;
     uint64_t merged_processes;

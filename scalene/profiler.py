@@ -11,7 +11,6 @@ from __future__ import annotations
 import dis
 import opcode
 import os
-import signal
 import site
 import sys
 import sysconfig
@@ -189,14 +188,12 @@ class Profiler:
             from . import children
 
             children.prepare_parent(self)
-        main_ident = threading.main_thread().ident
         for t in threading.enumerate():
             native = getattr(t, "native_id", None)
             if native and t.ident and t.ident != threading.get_ident() and t.is_alive():
                 self.engine.register_thread(native, t.ident)
         self.engine.start()
         self.running = True
-        del main_ident
 
     def stop(self) -> None:
         if not self.running:
@@ -410,7 +407,3 @@ def _install_thread_hooks(engine) -> None:
         return original_start(run, args, kwargs or {})
 
     _thread.start_new_thread = start_new_thread  # type: ignore[assignment]
-
-
-def default_signal_name(engine) -> str:
-    return "SIGRTMIN+%d" % (engine.DEFAULT_SIGNAL - signal.SIGRTMIN)
