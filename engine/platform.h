@@ -42,6 +42,20 @@ int scalene_cpu_timer_create(scalene_cpu_timer_t *t, int tid, int signo, int coo
 int scalene_cpu_timer_arm(scalene_cpu_timer_t *t, int64_t cpu_ns);
 void scalene_cpu_timer_delete(scalene_cpu_timer_t *t);
 
+/* Send `signo` to thread `tid` of this process now, with `cookie` in the
+ * signal's si_value and si_code SI_QUEUE (from the sampler thread, so that
+ * running threads are sampled at wall-clock times finer than the kernel's
+ * tick, which is what CPU-clock timers are rounded to).  0 or -errno. */
+int scalene_signal_thread(int tid, int signo, int cookie);
+
+/* Is thread `tid` of this process running or runnable right now (1), or
+ * waiting (0)?  -1 if it cannot be told.  `handle` is the caller's per-thread
+ * cache (zero-initialised; the thread it was opened for is remembered in
+ * `handle_tid`); release it with scalene_thread_state_close().  Not
+ * async-signal-safe: for the sampler thread. */
+int scalene_thread_running(int tid, int *handle, int *handle_tid);
+void scalene_thread_state_close(int *handle, int *handle_tid);
+
 /* The program counter at which the signal interrupted the thread, from the
  * handler's ucontext, or 0 if it cannot be known on this platform. */
 uintptr_t scalene_interrupted_pc(void *ucontext);

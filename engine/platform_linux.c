@@ -5,8 +5,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -115,6 +117,66 @@ scalene_cpu_timer_delete(scalene_cpu_timer_t *t)
 {
     timer_delete((timer_t)t->handle);
     t->handle = 0;
+}
+
+int
+scalene_signal_thread(int tid, int signo, int cookie)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = signo;
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value.sival_int = cookie;
+    if (syscall(SYS_rt_tgsigqueueinfo, (pid_t)getpid(), (pid_t)tid, signo, &info) != 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+/* The state letter of /proc/self/task/TID/stat, read through a descriptor
+ * kept open per thread: procfs regenerates the text on every pread.  The
+ * handle is the descriptor + 1, so that a zeroed handle holds nothing. */
+int
+scalene_thread_running(int tid, int *handle, int *handle_tid)
+{
+    if (*handle > 0 && *handle_tid != tid) {
+        scalene_thread_state_close(handle, handle_tid);
+    }
+    if (*handle <= 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return -1;
+        }
+        *handle = fd + 1;
+        *handle_tid = tid;
+    }
+    char buf[512];
+    ssize_t n = pread(*handle - 1, buf, sizeof(buf) - 1, 0);
+    if (n <= 0) {
+        scalene_thread_state_close(handle, handle_tid);
+        return -1;
+    }
+    buf[n] = '\0';
+    /* "tid (comm) S ...": comm may itself contain spaces and parentheses */
+    char *close_paren = strrchr(buf, ')');
+    if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == '\0') {
+        return -1;
+    }
+    return close_paren[2] == 'R';
+}
+
+void
+scalene_thread_state_close(int *handle, int *handle_tid)
+{
+    if (*handle > 0) {
+        close(*handle - 1);
+    }
+    *handle = 0;
+    *handle_tid = 0;
 }
 
 uintptr_t

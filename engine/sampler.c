@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codecache.h"
 #include "frames.h"
@@ -42,6 +43,12 @@ typedef struct {
     /* Owned by the wall-clock sampler thread. */
     int64_t tick_cpu_ns;
     int64_t idle_carry_ns;
+    int stat_handle, stat_tid; /* scalene_thread_running()'s cache */
+    /* Set by the sampler thread when it signals this thread, cleared by the
+     * handler: at most one of its signals is ever queued per thread, even if
+     * the thread blocks the signal (queued real-time signals count against
+     * the user's RLIMIT_SIGPENDING). */
+    _Atomic int kick_pending;
 } thread_slot_t;
 
 /* Slots are claimed FREE -> CLAIMED -> ACTIVE by register (under
@@ -58,6 +65,7 @@ static _Atomic uint64_t threads_seen;
 static scalene_sampler_config_t config;
 static unsigned char call_opcodes[256]; /* written with the GIL held before start */
 static _Atomic int sampling;            /* handlers do nothing unless set */
+static int own_pid;                     /* getpid(), written before sampling starts */
 static int handler_installed;           /* GIL */
 static void (*wake_drain_fn)(void);
 
@@ -283,7 +291,8 @@ on_cpu_timer(int signo, siginfo_t *si, void *ucontext)
 {
     (void)signo;
     int saved_errno = errno;
-    if (!atomic_load_explicit(&sampling, memory_order_acquire) || si->si_code != SI_TIMER) {
+    if (!atomic_load_explicit(&sampling, memory_order_acquire) ||
+        !(si->si_code == SI_TIMER || (si->si_code == SI_QUEUE && si->si_pid == own_pid))) {
         goto out;
     }
     int cookie = si->si_value.sival_int;
@@ -295,6 +304,7 @@ on_cpu_timer(int signo, siginfo_t *si, void *ucontext)
         slot->tid != scalene_gettid()) {
         goto out;
     }
+    atomic_store_explicit(&slot->kick_pending, 0, memory_order_relaxed);
     int64_t cpu = scalene_thread_cpu_ns();
     int64_t weight = cpu - slot->last_cpu_ns;
     slot->last_cpu_ns = cpu;
@@ -346,6 +356,7 @@ arm_slot_unlocked(int index)
     slot->last_cpu_ns = cpu;
     slot->tick_cpu_ns = cpu;
     slot->idle_carry_ns = 0;
+    atomic_store(&slot->kick_pending, 0);
     atomic_store(&slot->has_timer, 1);
     scalene_cpu_timer_arm(&slot->timer, draw_interval(&slot->rng));
     return 0;
@@ -474,6 +485,20 @@ record_idle(int index, int64_t idle_ns, int64_t thread_cpu, int64_t now)
     atomic_fetch_add_explicit(&n_idle_samples, 1, memory_order_relaxed);
 }
 
+/* Once per wall-clock interval, for every registered thread:
+ *
+ *  - A thread that used CPU since the last tick and is running (or
+ *    runnable) at this moment is signalled now, so that it is sampled at a
+ *    random wall-clock moment.  Its CPU-time timer alone fires only on the
+ *    kernel's scheduler tick (4 ms at HZ=250), which caps the rate at about
+ *    80 samples/s at the default 10 ms and at the tick rate whatever
+ *    --cpu-sampling-rate asks for.  A sample's weight is the CPU time the
+ *    thread used since its previous sample, whatever triggered it, so two
+ *    sources count nothing twice.  A waiting thread is never signalled: its
+ *    system call is not interrupted, and the CPU it used before it blocked
+ *    is not credited to the line where it waits.
+ *
+ *  - In wall-clock mode, the time it spent off-CPU becomes an idle sample. */
 static void
 tick(int64_t now, int64_t wall)
 {
@@ -493,6 +518,16 @@ tick(int64_t now, int64_t wall)
         }
         int64_t used = cpu - slot->tick_cpu_ns;
         slot->tick_cpu_ns = cpu;
+        if (used > 0 && !atomic_load_explicit(&slot->kick_pending, memory_order_relaxed) &&
+            scalene_thread_running(slot->tid, &slot->stat_handle, &slot->stat_tid) == 1) {
+            atomic_store_explicit(&slot->kick_pending, 1, memory_order_relaxed);
+            if (scalene_signal_thread(slot->tid, config.signo, i) != 0) {
+                atomic_store_explicit(&slot->kick_pending, 0, memory_order_relaxed);
+            }
+        }
+        if (config.virtual_time) {
+            continue;
+        }
         int64_t idle = wall - used;
         if (idle <= 0) {
             continue;
@@ -504,6 +539,15 @@ tick(int64_t now, int64_t wall)
             record_idle(i, slot->idle_carry_ns, cpu, now);
             slot->idle_carry_ns = 0;
         }
+    }
+}
+
+/* The descriptors scalene_thread_running() keeps: the sampler thread's. */
+static void
+close_state_handles(void)
+{
+    for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
+        scalene_thread_state_close(&slots[i].stat_handle, &slots[i].stat_tid);
     }
 }
 
@@ -547,7 +591,7 @@ ticker_main(void *arg)
         if (gpu_polling) {
             poll_gpu();
         }
-        if (!config.virtual_time && wall > 0) {
+        if (wall > 0) {
             tick(now, wall);
         }
         uint64_t used = scalene_ring_used(&scalene_sample_ring) + scalene_ring_used(&scalene_codeinfo_ring) +
@@ -560,6 +604,7 @@ ticker_main(void *arg)
         pthread_mutex_lock(&ticker_lock);
     }
     pthread_mutex_unlock(&ticker_lock);
+    close_state_handles();
     return NULL;
 }
 
@@ -599,6 +644,7 @@ scalene_sampler_start(const scalene_sampler_config_t *cfg, void (*wake_drain)(vo
         return 0;
     }
     config = *cfg;
+    own_pid = getpid();
     if (config.interval_ns < 100000) {
         config.interval_ns = 100000;
     }
@@ -715,6 +761,7 @@ scalene_sampler_after_fork_child(void)
     pthread_mutex_init(&ticker_lock, NULL);
     pthread_mutex_init(&gpu_lock, NULL);
     init_ticker_cond(); /* the parent's sampler thread may have been waiting on it */
+    close_state_handles(); /* inherited from the parent's sampler thread */
     ticker_started = 0;
     for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
         /* timers are not inherited by the child: forget the ids */

@@ -3,13 +3,21 @@
  * Two sources of samples, both writing scalene_sample_t records to
  * scalene_sample_ring:
  *
- *  - CPU samples.  Each registered thread has its own CPU-time timer
- *    (platform.h) that fires a real-time signal in that very thread after an
- *    exponentially distributed amount of *its own* CPU time.  The handler
- *    reads the thread's frames at the interrupted instruction (frames.h): no
- *    safepoint bias, and a blocked thread is never interrupted, so its
- *    system calls are left alone.  The sample's weight is the CPU time the
- *    thread actually used since its previous sample.  It is native when the
+ *  - CPU samples, taken by a real-time signal handler in the sampled
+ *    thread itself, which reads the thread's frames at the interrupted
+ *    instruction (frames.h): no safepoint bias.  Two things raise that
+ *    signal.  Each registered thread has its own CPU-time timer (platform.h)
+ *    that fires after an exponentially distributed amount of *its own* CPU
+ *    time; the kernel checks those timers only on its scheduler tick, which
+ *    caps their rate.  So the sampler thread (below) also signals, at
+ *    exponentially distributed wall-clock moments, every thread that used
+ *    CPU since its last tick and is running at that moment.  Neither
+ *    interrupts a blocked thread (short of one blocking in the microseconds
+ *    between the check and the signal), so its system calls are left
+ *    alone, and the CPU a thread used before it blocked is not credited to
+ *    the line where it waits.  The
+ *    sample's weight is the CPU time the thread actually used since its
+ *    previous sample, whichever source triggered it.  It is native when the
  *    innermost frame is executing a call instruction or the interrupted
  *    program counter lies outside the interpreter.
  *
