@@ -774,6 +774,7 @@ after_fork_child(void)
     /* The sampler and drain threads do not exist in the child and POSIX
      * timers are not inherited: the child starts with profiling off. */
     scalene_sampler_after_fork_child();
+    scalene_persist_after_fork_child();
     scalene_agg_after_fork_child();
 }
 

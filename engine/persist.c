@@ -13,6 +13,16 @@
 
 #define MAGIC "SCALENE-TABLES\n"
 
+/* A child that is switched off and on (python3 -m scalene.profile) dumps its
+ * tables at each "off" and then forgets them, so a process can leave several
+ * dumps, each holding what is new since the previous one.  These two let the
+ * parent count the process once and its threads once: the number of dumps
+ * this process wrote before, and the threads they covered.  Written only by
+ * scalene_persist_dump, which the Python side never runs concurrently (its
+ * session lock); reset in a forked child. */
+static uint64_t dumps_written;
+static uint64_t threads_dumped;
+
 /* Changes whenever a dumped struct changes shape. */
 static uint32_t
 layout_stamp(void)
@@ -88,8 +98,9 @@ dump_unlocked(out_t *o)
     scalene_sampler_counters_t k;
     scalene_sampler_counters(&k);
     double totals[3] = {t->total_s, t->unattributed_s, t->total_await_s};
-    uint64_t counts[6] = {t->samples, t->unattributed_samples, k.cpu_samples, k.idle_samples, k.dropped_samples,
-                          scalene_sampler_threads_seen()};
+    uint64_t threads = scalene_sampler_threads_seen();
+    uint64_t counts[7] = {t->samples,        t->unattributed_samples,    k.cpu_samples, k.idle_samples,
+                          k.dropped_samples, threads - threads_dumped, dumps_written};
     put(o, totals, sizeof(totals));
     put(o, counts, sizeof(counts));
     put(o, &scalene_mem_global, sizeof(scalene_mem_global));
@@ -125,7 +136,16 @@ scalene_persist_dump(const char *path, char *why, size_t why_len)
         return -1;
     }
     free(tmp);
+    dumps_written++;
+    threads_dumped = scalene_sampler_threads_seen();
     return 0;
+}
+
+void
+scalene_persist_after_fork_child(void)
+{
+    dumps_written = 0;
+    threads_dumped = 0;
 }
 
 /* ----------------------------------------------------------------- merge */
@@ -301,7 +321,7 @@ merge_unlocked(in_t *in)
         }
     }
     double totals[3];
-    uint64_t counts[6];
+    uint64_t counts[7];
     static scalene_mem_global_t mg;
     get(in, totals, sizeof(totals));
     get(in, counts, sizeof(counts));
@@ -316,7 +336,9 @@ merge_unlocked(in_t *in)
         t->merged_idle_samples += counts[3];
         t->merged_dropped_samples += counts[4];
         t->merged_threads += counts[5];
-        t->merged_processes++;
+        if (counts[6] == 0) { /* the process's first dump */
+            t->merged_processes++;
+        }
         scalene_mem_global_t *g = &scalene_mem_global;
         g->records += mg.records;
         g->total_malloc_b += mg.total_malloc_b;

@@ -21,4 +21,7 @@ int scalene_persist_dump(const char *path, char *why, size_t why_len);
  * reason (a file from another build or a truncated one is refused whole). */
 int scalene_persist_merge(const char *path, char *why, size_t why_len);
 
+/* A forked child is a new process: its first dump counts it. */
+void scalene_persist_after_fork_child(void);
+
 #endif

@@ -236,10 +236,33 @@ class Session:
         return ok
 
     def _on_signal(self, signo, frame) -> None:  # type: ignore[no-untyped-def]
-        self._from_signal(self.start)
+        self._from_signal(self._switch_on)
 
     def _off_signal(self, signo, frame) -> None:  # type: ignore[no-untyped-def]
-        self._from_signal(lambda: self.stop(write=True) and None)
+        self._from_signal(self._switch_off)
+
+    def _switch_on(self) -> None:
+        self.start()
+        if not self.profiler.is_child:  # every descendant is registered with the parent
+            from . import children
+
+            children.forward_switch(on=True)
+
+    def _switch_off(self) -> None:
+        from . import children
+
+        with self._guard():
+            if self.closed:
+                return
+            if self.profiler.is_child:
+                children.child_switched_off(self.profiler)
+                return
+            sent = children.forward_switch(on=False)
+            was_running = self.profiler.running
+            self.profiler.stop()
+            children.wait_for_parts(sent)
+            if was_running or not self.written_since_stop:
+                self.write()
 
     # ----------------------------------------------------- periodic writer
 
@@ -425,6 +448,7 @@ def attach_child(profiler) -> Session:  # type: ignore[no-untyped-def]
     so ``@profile`` must exist there too."""
     s = Session(profiler, profiler.options.outfile, kind="child")
     s.install_builtins_profile(force=True)
+    s.install_signal_handlers()  # on/off, passed on by the parent
     return s
 
 

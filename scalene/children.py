@@ -14,6 +14,14 @@ A child session dumps its tables (the engine's own format) to
 (the way multiprocessing pools stop their workers) and os._exit; the parent
 merges every dump before it writes the profile.  A child killed by SIGKILL
 loses only its own data.  The program's start method is never changed.
+
+`python3 -m scalene.profile --on/--off --pid PARENT` reaches the children
+too: each live child session leaves `live-<pid>` in the directory, and the
+parent passes the signal on to every one of them (grandchildren included:
+they share the directory).  Switched off, a child dumps what it has so far as
+`child-<pid>-part<n>.bin` and starts its tables afresh; the parent waits for
+those parts (briefly) and merges them into the profile it writes, so the
+profile written at "off" includes the children's work.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 ENV_DIR = "SCALENE_CHILD_DIR"
 ENV_OPTIONS = "SCALENE_CHILD_OPTIONS"
@@ -188,11 +197,103 @@ def merge_children(profiler) -> int:  # type: ignore[no-untyped-def]
     return merged
 
 
+# ------------------------------------------------------- switching on/off
+
+PART_WAIT_SECONDS = 2.0  # how long "off" waits for the children's parts
+
+
+def _live_children(directory: str) -> List[int]:
+    pids = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return pids
+    for name in names:
+        if name.startswith("live-"):
+            try:
+                pid = int(name[5:])
+            except ValueError:
+                continue
+            if pid != os.getpid():
+                pids.append(pid)
+    return pids
+
+
+def _dumps_of(directory: str, pid: int) -> Set[str]:
+    prefix = "child-%d" % pid
+    try:
+        return {n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(".bin")
+                and n[len(prefix)] in ".-"}
+    except OSError:
+        return set()
+
+
+def forward_switch(on: bool) -> Dict[int, Set[str]]:
+    """In the parent: pass "on" or "off" to every live child session.
+    Returns, for "off", the dumps each signalled child had already left, for
+    wait_for_parts()."""
+    from .api import off_signal, on_signal
+
+    directory = _state["dir"]
+    sent: Dict[int, Set[str]] = {}
+    if not directory:
+        return sent
+    signo = on_signal() if on else off_signal()
+    for pid in _live_children(directory):
+        before = set() if on else _dumps_of(directory, pid)
+        try:
+            os.kill(pid, signo)
+        except ProcessLookupError:  # gone without saying so (SIGKILL)
+            try:
+                os.unlink(os.path.join(directory, "live-%d" % pid))
+            except OSError:
+                pass
+            continue
+        except OSError:
+            continue
+        sent[pid] = before
+    return sent
+
+
+def wait_for_parts(sent: Dict[int, Set[str]], timeout: float = PART_WAIT_SECONDS) -> None:
+    """Wait until every child signalled "off" has left a new dump, has
+    exited, or `timeout` passes (a child stuck in native code saves its part
+    when it can; the final profile has it)."""
+    directory = _state["dir"]
+    deadline = time.monotonic() + timeout
+    waiting = dict(sent)
+    while waiting and directory:
+        for pid, before in list(waiting.items()):
+            if _dumps_of(directory, pid) - before or not os.path.exists(os.path.join(directory, "live-%d" % pid)):
+                del waiting[pid]
+        if not waiting or time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
+
+
+def child_switched_off(profiler) -> None:  # type: ignore[no-untyped-def]
+    """In a child: "off" from the parent.  Hand over what was sampled so far
+    as a part dump and start afresh, so that nothing is merged twice."""
+    profiler.stop()
+    if profiler.dumped or not profiler.child_dir:
+        return
+    profiler.parts += 1
+    path = os.path.join(profiler.child_dir, "child-%d-part%d.bin" % (os.getpid(), profiler.parts))
+    try:
+        profiler.engine.dump(path)
+        profiler.engine.reset()
+    except Exception as exc:
+        if os.path.isdir(profiler.child_dir):
+            sys.stderr.write("scalene: could not save this child's profile so far: %s\n" % exc)
+
+
 # ------------------------------------------------------------- child side
 
 def _become_child(profiler, directory: str) -> None:  # type: ignore[no-untyped-def]
     profiler.is_child = True
     profiler.child_dir = directory
+
+    live = os.path.join(directory, "live-%d" % os.getpid())
 
     def dump() -> None:
         if os.getpid() != pid or profiler.dumped:
@@ -204,9 +305,19 @@ def _become_child(profiler, directory: str) -> None:  # type: ignore[no-untyped-
         except Exception as exc:
             if os.path.isdir(directory):  # else the parent is gone: nobody to tell
                 sys.stderr.write("scalene: could not save this child's profile: %s\n" % exc)
+        try:
+            os.unlink(live)
+        except OSError:
+            pass
 
     pid = os.getpid()
     profiler.dumped = False
+    profiler.parts = 0
+    try:  # so that the parent can pass on/off signals on to this process
+        with open(live, "w"):
+            pass
+    except OSError:
+        pass
     profiler.dump_child = dump
     atexit.register(dump)
 

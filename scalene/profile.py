@@ -7,7 +7,9 @@
 It sends a real-time signal (SIGRTMIN+4 for on, SIGRTMIN+5 for off) that the
 profiled process handles.  A process that does not handle them is not being
 profiled by scalene: it is left alone (the default action of those signals
-would kill it).
+would kill it).  The process passes the signal on to its profiled child
+processes, and at "off" waits briefly for what they sampled so far, so that
+the profile it writes includes their work.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import os
 import signal
 import sys
 from typing import List, Optional
-
-# TODO(issue 6): forward on/off to the profiled program's child processes.
 
 PROG = "python3 -m scalene.profile"
 

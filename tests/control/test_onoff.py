@@ -6,7 +6,9 @@ import subprocess
 import sys
 import time
 
-from scalene_testlib import program
+import pytest
+
+from scalene_testlib import program, skip_fork_under_sanitizer
 from ctl_helpers import finish, load_json, one_line_error, region_share, run_python, share_of, spawn, wait_for, wait_for_line
 
 
@@ -50,6 +52,50 @@ def test_on_off_profiles_only_the_on_period(tmp_path):
     assert phases["phase_b"] > 80, phases
     assert phases["phase_a"] < 3 and phases["phase_c"] < 3, phases
     assert 0.3 < profile["elapsed_time_sec"] < 30  # the on-period only, not the whole run
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_on_off_reaches_child_processes(tmp_path, method):
+    skip_fork_under_sanitizer()
+    path = program("ctl_onoff_children.py")
+    out = tmp_path / "p.json"
+    flag = str(tmp_path / "flag")
+    proc = spawn(["-m", "scalene", "run", "--off", "--cpu-only", "-o", str(out), path, "---", flag, method])
+    try:
+        wait_for_line(proc, "READY")
+        on = switch("--on", proc.pid)
+        assert on.returncode == 0, on.stderr
+        open(flag + ".start", "w").close()
+        wait_for_line(proc, "STARTED")
+        time.sleep(2.0)  # two workers burn CPU, profiled
+        off = switch("--off", proc.pid)
+        assert off.returncode == 0, off.stderr
+        # the profile written at --off has the workers' work so far
+        assert wait_for(out.exists, timeout=60), "no profile written at --off"
+        mid = load_json(str(out))
+        # the parent, two workers (and, with spawn, multiprocessing's resource tracker)
+        assert mid["profiler"]["processes"] >= 3, mid["profiler"]
+        # two busy workers and a parent that waits: about 2/3 of the time
+        assert region_share(mid, path, "def worker(", 6) > 50, mid["files"]
+        mid_seconds = mid["profiler"]["total_sampled_sec"]
+        time.sleep(1.5)  # the workers run on, switched off: none of it is sampled
+        on = switch("--on", proc.pid)
+        assert on.returncode == 0, on.stderr
+        time.sleep(1.0)  # and switched on again
+        open(flag + ".stop", "w").close()
+        rc, _, err = finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 0, err
+    final = load_json(str(out))
+    assert final["profiler"]["processes"] == mid["profiler"]["processes"], final["profiler"]
+    assert region_share(final, path, "def worker(", 6) > 50, final["files"]
+    # on for ~2 s + ~1 s with two busy workers and a waiting parent: about
+    # 3 x 3 s sampled; the 1.5 s off would have added ~4.5 s more
+    seconds = final["profiler"]["total_sampled_sec"]
+    assert mid_seconds + 0.5 < seconds < mid_seconds * 1.5 + 1.0, (mid_seconds, seconds)
 
 
 def test_profile_command_bad_pids(tmp_path):
