@@ -175,8 +175,13 @@ on_malloc(const scalene_memsample_t *r, int32_t li, int32_t fi)
     if (g->footprint_b > g->max_footprint_b) {
         g->max_footprint_b = g->footprint_b;
         g->max_python_fraction = g->footprint_b > 0 ? python_retained_b / g->footprint_b : 0;
-        g->max_file = li >= 0 ? t->lines[li].file : -1;
-        g->max_lineno = li >= 0 ? t->lines[li].lineno : -1;
+        /* The place is the last profiled line that raised the peak: a few
+         * KiB allocated afterwards by the library or the interpreter (not
+         * reported lines) must not hide the line that made the peak. */
+        if (li >= 0) {
+            g->max_file = t->lines[li].file;
+            g->max_lineno = t->lines[li].lineno;
+        }
     }
     int32_t b = block_new();
     if (b >= 0 && scalene_map_put(&tag_index, r->tag, b) == 0) {

@@ -85,6 +85,7 @@ def test_on_off_reaches_child_processes(tmp_path, method):
         open(flag + ".stop", "w").close()
         rc, _, err = finish(proc)
     finally:
+        open(flag + ".stop", "w").close()  # the workers end even if the test failed
         if proc.poll() is None:
             proc.kill()
             proc.wait()
