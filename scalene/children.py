@@ -27,7 +27,7 @@ profile written at "off" includes the children's work.
 from __future__ import annotations
 
 import atexit
-import json
+import marshal
 import os
 import signal
 import sys
@@ -45,10 +45,12 @@ def _scalene_child_start():
     options = _os.environ.get("SCALENE_CHILD_OPTIONS")
     if not options or not _os.environ.get("SCALENE_CHILD_DIR"):
         return
-    import json
+    import marshal
     try:
-        opts = json.loads(options)
-    except ValueError:
+        opts = marshal.loads(bytes.fromhex(options))
+    except Exception:
+        return
+    if not isinstance(opts, dict):
         return
     if opts.get("python") != list(_sys.version_info[:2]):
         return  # the engine was built for the parent's interpreter
@@ -101,7 +103,9 @@ def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
         entrypoint_dir=profiler.entrypoint_dir,
         decorated={k: v for k, v in profiler.decorated.items()},
     )
-    _state["env"] = {ENV_DIR: directory, ENV_OPTIONS: json.dumps(options), "site": site}
+    # marshal (built in) rather than json: importing json is a noticeable
+    # part of start-up, in the parent and in every child
+    _state["env"] = {ENV_DIR: directory, ENV_OPTIONS: _encode_options(options), "site": site}
     _state["parent"] = profiler
     _state["dir"] = directory
     _set_env()
@@ -110,6 +114,19 @@ def prepare_parent(profiler) -> None:  # type: ignore[no-untyped-def]
         _state["hooked"] = True
         os.register_at_fork(after_in_child=_after_fork_in_child)
         atexit.register(_cleanup_parent, os.getpid())
+
+
+def _encode_options(options: Dict[str, Any]) -> str:
+    """The options as text for the environment; a value marshal cannot
+    carry (something an API caller put there) is left out."""
+    plain = {}
+    for key, value in options.items():
+        try:
+            marshal.dumps(value, 4)
+        except ValueError:
+            continue
+        plain[key] = value
+    return marshal.dumps(plain, 4).hex()
 
 
 def _set_env() -> None:

@@ -16,7 +16,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # kept off the start-up path
-    from typing import Any, Iterable, List, Optional, Set, Tuple
+    from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import __version__
 
@@ -165,7 +165,20 @@ MAGIC_USAGE = {
 }
 
 
+_PARSERS: Dict[Tuple[str, bool, bool], _Parser] = {}
+
+
 def _run_parser(prog: str, legacy: bool = False, advanced: bool = True) -> _Parser:
+    """The option parser of `prog`, built once per process (building it is
+    most of the command line's start-up cost)."""
+    key = (prog, legacy, advanced)
+    parser = _PARSERS.get(key)
+    if parser is None:
+        parser = _PARSERS[key] = _build_run_parser(prog, legacy, advanced)
+    return parser
+
+
+def _build_run_parser(prog: str, legacy: bool, advanced: bool) -> _Parser:
     def h(text: str) -> str:
         return text if advanced else argparse.SUPPRESS
 
@@ -343,9 +356,14 @@ _split_program = split_program
 def _given_dests(prog: str, legacy: bool, options: List[str]) -> Set[str]:
     """The option destinations named on the command line (not defaults)."""
     p = _run_parser(prog, legacy)
-    for action in p._actions:
-        action.default = argparse.SUPPRESS
-    return set(vars(p.parse_args(options)))
+    defaults = [(action, action.default) for action in p._actions]
+    try:
+        for action, _ in defaults:
+            action.default = argparse.SUPPRESS
+        return set(vars(p.parse_args(options)))
+    finally:
+        for action, default in defaults:
+            action.default = default
 
 
 def resolve_kinds(ns: argparse.Namespace, given: Iterable[str]) -> None:
@@ -492,8 +510,6 @@ def cmd_run(ns, report: Optional[str] = None) -> int:
     # The session: the API (scalene_profiler.start/stop), @profile, the
     # on/off signals of `python3 -m scalene.profile` and the periodic writer
     # all reach this profiler through it.
-    # TODO(issue 6): child processes (forwarding --on/--off to them, merging
-    # their profiles) are not handled yet.
     session = api.Session(profiler, outfile, kind="run")
     session.install_builtins_profile(force=True)
     session.install_signal_handlers()

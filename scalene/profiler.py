@@ -8,12 +8,10 @@ aggregation and serialisation are the engine's (``scalene._engine``).
 
 from __future__ import annotations
 
-import dis
 import opcode
 import os
 import site
 import sys
-import sysconfig
 import threading
 import time
 
@@ -50,12 +48,23 @@ def load_engine():
         ) from None
 
 
+def _specialized_opmap() -> Dict[str, int]:
+    """Names and numbers of the specialised instructions (3.11+), as dis
+    computes them, without importing dis (start-up time): 3.13 publishes the
+    table; 3.11 and 3.12 put the specialised instructions, in order, into
+    the opcode numbers that have no name."""
+    table = getattr(opcode, "_specialized_opmap", None)
+    if table is not None:
+        return dict(table)
+    specialized = getattr(opcode, "_specialized_instructions", None) or []
+    free = [op for op, name in enumerate(opcode.opname) if name.startswith("<")]
+    return dict(zip(specialized, free))
+
+
 def call_opcode_flags() -> bytes:
     """One byte per opcode value: 1 where the instruction calls a callable."""
-    names: Dict[str, int] = {}
-    for table in (getattr(dis, "_all_opmap", None), getattr(opcode, "_specialized_opmap", None), opcode.opmap):
-        if table:
-            names.update(table)
+    names: Dict[str, int] = dict(opcode.opmap)
+    names.update(_specialized_opmap())
     flags = bytearray(256)
     for name, op in names.items():
         if 0 <= op < 256 and name.startswith(("CALL", "PRECALL", "INSTRUMENTED_CALL")) and "INTRINSIC" not in name:
@@ -64,16 +73,19 @@ def call_opcode_flags() -> bytes:
 
 
 def system_dirs() -> List[str]:
-    """Where the standard library and installed packages live."""
-    dirs = set()
-    for scheme_vars in (None, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
-        try:
-            paths = sysconfig.get_paths(vars=scheme_vars) if scheme_vars else sysconfig.get_paths()
-        except Exception:
-            continue
-        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-            if paths.get(key):
-                dirs.add(paths[key])
+    """Where the standard library and installed packages live: what
+    sysconfig's stdlib/platstdlib/purelib/platlib say for this environment and
+    the base installation, worked out without importing sysconfig (its data
+    module is a noticeable part of start-up)."""
+    version = "python%d.%d" % sys.version_info[:2]
+    prefixes = list(dict.fromkeys((sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)))
+    dirs = {os.path.dirname(os.__file__)}
+    dirs.update(os.path.dirname(p) for p in sys.path if p.endswith("lib-dynload"))
+    dirs.update(os.path.join(prefix, "lib", version) for prefix in prefixes)
+    try:
+        dirs.update(site.getsitepackages(prefixes))
+    except Exception:
+        pass
     try:
         dirs.update(site.getsitepackages())
     except Exception:
@@ -88,6 +100,30 @@ def system_dirs() -> List[str]:
             out.add(os.path.realpath(d))
             out.add(os.path.abspath(d))
     return sorted(out)
+
+
+_JSON_ESCAPES: Dict[int, str] = {}
+
+
+def json_text(value: Any) -> str:
+    """JSON for the profile's metadata values (None, bool, int, float, str
+    and lists of them), without importing json, which is a noticeable part
+    of start-up.  Non-finite floats become null (strict JSON has no NaN)."""
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value) if value - value == 0 else "null"
+    if isinstance(value, str):
+        if not _JSON_ESCAPES:
+            _JSON_ESCAPES.update({c: "\\u%04x" % c for c in range(0x20)})
+            _JSON_ESCAPES.update({c: "\\u%04x" % c for c in range(0xD800, 0xE000)})  # lone surrogates
+            _JSON_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\"})
+        return '"' + value.translate(_JSON_ESCAPES) + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(json_text(v) for v in value) + "]"
+    raise TypeError("no JSON for %r" % (value,))
 
 
 class Options:
@@ -108,13 +144,10 @@ class Options:
         self.malloc_threshold: float = 100.0
         self.memory: bool = False
         self.memory_leak_detector: bool = True
-        self.allocation_sampling_window: Optional[int] = None
+        self.allocation_sampling_window: int = 1048576  # bytes between memory samples (mean)
         self.gpu: bool = False
         self.off: bool = False
         self.profile_interval: float = float("inf")
-        self.use_async: bool = True
-        self.allocation_sampling_window: int = 1048576  # bytes between memory samples (mean)
-        self.memory_leak_detector: bool = True
         self.use_async: bool = True
         for key, value in kw.items():
             setattr(self, key, value)
@@ -263,8 +296,6 @@ class Profiler:
         if self.is_child:
             self.dump_child()  # type: ignore[attr-defined]
             return {}
-        import json
-
         path = path or self.options.outfile
         from . import children
 
@@ -325,8 +356,8 @@ class Profiler:
         }
         self.engine.write_profile(
             path,
-            {k: json.dumps(v) for k, v in meta.items()},
-            {k: json.dumps(v) for k, v in profiler.items()},
+            {k: json_text(v) for k, v in meta.items()},
+            {k: json_text(v) for k, v in profiler.items()},
             files,
             bool(o.reduced_profile),
             self.elapsed_now(),
