@@ -253,9 +253,11 @@ class Profiler:
         rate = self.options.cpu_sampling_rate
         elapsed = self.elapsed_now()
         taken = counters["cpu_samples"] + counters["idle_samples"]
-        if taken == 0 or (taken <= 3 and elapsed < 5 * rate):
+        if taken == 0 or elapsed < 10 * rate:
             # Samples come every ~interval of a thread's CPU time (or of
-            # wall time when it waits): none at all means a very short run.
+            # wall time when it waits): none at all, or a run of a handful
+            # of intervals (whose few samples fell in the interpreter's and
+            # our own start-up and exit), means a very short run.
             return ("the program ran for %.3f s, too short for the sampling interval (%g s): make it run "
                     "longer, or sample more often with --cpu-sampling-rate %g" % (elapsed, rate, rate / 10))
         where = self.program_path

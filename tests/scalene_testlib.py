@@ -94,6 +94,8 @@ def run_scalene(args, tmp_path, timeout=180, env=None, outfile=True, cwd=None, s
         text=True,
         timeout=timeout,
     )
+    if proc.returncode < 0:  # killed by a signal: keep the whole report (pytest shows captured output)
+        print("scalene %s died by signal %d; its stderr:\n%s" % (" ".join(argv), -proc.returncode, proc.stderr))
     return Run(proc, profile)
 
 
