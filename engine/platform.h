@@ -49,12 +49,9 @@ void scalene_cpu_timer_delete(scalene_cpu_timer_t *t);
 int scalene_signal_thread(int tid, int signo, int cookie);
 
 /* Is thread `tid` of this process running or runnable right now (1), or
- * waiting (0)?  -1 if it cannot be told.  `handle` is the caller's per-thread
- * cache (zero-initialised; the thread it was opened for is remembered in
- * `handle_tid`); release it with scalene_thread_state_close().  Not
- * async-signal-safe: for the sampler thread. */
-int scalene_thread_running(int tid, int *handle, int *handle_tid);
-void scalene_thread_state_close(int *handle, int *handle_tid);
+ * waiting (0)?  -1 if it cannot be told.  Not async-signal-safe: for the
+ * sampler thread. */
+int scalene_thread_running(int tid);
 
 /* The program counter at which the signal interrupted the thread, from the
  * handler's ucontext, or 0 if it cannot be known on this platform. */

@@ -135,29 +135,23 @@ scalene_signal_thread(int tid, int signo, int cookie)
     return 0;
 }
 
-/* The state letter of /proc/self/task/TID/stat, read through a descriptor
- * kept open per thread: procfs regenerates the text on every pread.  The
- * handle is the descriptor + 1, so that a zeroed handle holds nothing. */
+/* The state letter of /proc/self/task/TID/stat.  Opened and closed each
+ * time rather than kept open: a program that closes every descriptor it did
+ * not open itself (daemons do) would otherwise make us read, and later
+ * close, whatever file it opened under the same number. */
 int
-scalene_thread_running(int tid, int *handle, int *handle_tid)
+scalene_thread_running(int tid)
 {
-    if (*handle > 0 && *handle_tid != tid) {
-        scalene_thread_state_close(handle, handle_tid);
-    }
-    if (*handle <= 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            return -1;
-        }
-        *handle = fd + 1;
-        *handle_tid = tid;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
     }
     char buf[512];
-    ssize_t n = pread(*handle - 1, buf, sizeof(buf) - 1, 0);
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
     if (n <= 0) {
-        scalene_thread_state_close(handle, handle_tid);
         return -1;
     }
     buf[n] = '\0';
@@ -167,16 +161,6 @@ scalene_thread_running(int tid, int *handle, int *handle_tid)
         return -1;
     }
     return close_paren[2] == 'R';
-}
-
-void
-scalene_thread_state_close(int *handle, int *handle_tid)
-{
-    if (*handle > 0) {
-        close(*handle - 1);
-    }
-    *handle = 0;
-    *handle_tid = 0;
 }
 
 uintptr_t

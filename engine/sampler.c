@@ -43,7 +43,6 @@ typedef struct {
     /* Owned by the wall-clock sampler thread. */
     int64_t tick_cpu_ns;
     int64_t idle_carry_ns;
-    int stat_handle, stat_tid; /* scalene_thread_running()'s cache */
     /* Set by the sampler thread when it signals this thread, cleared by the
      * handler: at most one of its signals is ever queued per thread, even if
      * the thread blocks the signal (queued real-time signals count against
@@ -519,7 +518,7 @@ tick(int64_t now, int64_t wall)
         int64_t used = cpu - slot->tick_cpu_ns;
         slot->tick_cpu_ns = cpu;
         if (used > 0 && !atomic_load_explicit(&slot->kick_pending, memory_order_relaxed) &&
-            scalene_thread_running(slot->tid, &slot->stat_handle, &slot->stat_tid) == 1) {
+            scalene_thread_running(slot->tid) == 1) {
             atomic_store_explicit(&slot->kick_pending, 1, memory_order_relaxed);
             if (scalene_signal_thread(slot->tid, config.signo, i) != 0) {
                 atomic_store_explicit(&slot->kick_pending, 0, memory_order_relaxed);
@@ -539,15 +538,6 @@ tick(int64_t now, int64_t wall)
             record_idle(i, slot->idle_carry_ns, cpu, now);
             slot->idle_carry_ns = 0;
         }
-    }
-}
-
-/* The descriptors scalene_thread_running() keeps: the sampler thread's. */
-static void
-close_state_handles(void)
-{
-    for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
-        scalene_thread_state_close(&slots[i].stat_handle, &slots[i].stat_tid);
     }
 }
 
@@ -604,7 +594,6 @@ ticker_main(void *arg)
         pthread_mutex_lock(&ticker_lock);
     }
     pthread_mutex_unlock(&ticker_lock);
-    close_state_handles();
     return NULL;
 }
 
@@ -761,7 +750,6 @@ scalene_sampler_after_fork_child(void)
     pthread_mutex_init(&ticker_lock, NULL);
     pthread_mutex_init(&gpu_lock, NULL);
     init_ticker_cond(); /* the parent's sampler thread may have been waiting on it */
-    close_state_handles(); /* inherited from the parent's sampler thread */
     ticker_started = 0;
     for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
         /* timers are not inherited by the child: forget the ids */
