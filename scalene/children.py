@@ -21,7 +21,9 @@ parent passes the signal on to every one of them (grandchildren included:
 they share the directory).  Switched off, a child dumps what it has so far as
 `child-<pid>-part<n>.bin` and starts its tables afresh; the parent waits for
 those parts (briefly) and merges them into the profile it writes, so the
-profile written at "off" includes the children's work.
+profile written at "off" includes the children's work.  (Starting afresh
+forgets the child's live blocks: memory a child holds across an off/on
+switch is not credited back when it is freed later.)
 """
 
 from __future__ import annotations
