@@ -21,6 +21,10 @@ OBJECTS  := $(patsubst engine/%.c,$(BUILDDIR)/%.o,$(SOURCES))
 HEADERS  := $(wildcard engine/*.h engine/*/*.h)
 
 WARN     := -Wall -Wextra -Werror -Wno-missing-field-initializers
+# Every symbol bound at load time: the signal handler must never enter the
+# dynamic linker's lazy resolver (not async-signal-safe, and racing with a
+# dlopen in the interrupted thread).
+LDFLAGS_COMMON := -Wl,-z,now
 CFLAGS_COMMON := -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE -I$(PYINC) -Iengine $(WARN)
 ifeq ($(VARIANT),sanitize)
   OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -40,7 +44,7 @@ all: $(TARGET)
 # come from the other one's objects.
 $(TARGET): $(OBJECTS) FORCE
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(OPT) $(LDSAN) -o $@ $(OBJECTS) -lm -lpthread -ldl -lrt
+	$(CC) -shared $(OPT) $(LDSAN) $(LDFLAGS_COMMON) -o $@ $(OBJECTS) -lm -lpthread -ldl -lrt
 
 $(BUILDDIR)/%.o: engine/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
