@@ -664,6 +664,19 @@ def _to_function_truth(prog_gt: dict, line_truth: dict) -> dict:
     return {v["function"]: line_truth.get(ln, 0.0) for ln, v in prog_gt["lines"].items()}
 
 
+def _fill_cell(cell: dict, errs: list, reported: list, truths: list) -> bool:
+    """A table cell from its runs: the median error and, per line, the median
+    reported and true values.  False when no run counted."""
+    if not errs:
+        return False
+    cell["err"] = statistics.median(errs)
+    cell["errors"] = errs
+    keys = set().union(*reported, *truths)
+    cell["per_line"] = {k: statistics.median(g.get(k, 0.0) for g in reported) for k in keys}
+    cell["truth"] = {k: statistics.median(t.get(k, 0.0) for t in truths) for k in keys}
+    return True
+
+
 def accuracy(results: dict, programs: list[Program], configs: list[Config]) -> dict:
     """{config: {program: {"err": median max-error points or None, "note": str,
     "per_line": {key: median reported share}, "truth": {key: share}}}}"""
@@ -707,13 +720,7 @@ def accuracy(results: dict, programs: list[Program], configs: list[Config]) -> d
                 errs.append(100.0 * max(abs(got.get(k, 0.0) - t.get(k, 0.0)) for k in keys))
                 reported.append(got)
                 truths.append(t)
-            if errs:
-                cell["err"] = statistics.median(errs)
-                cell["errors"] = errs
-                keys = set().union(*reported, *truths)
-                cell["per_line"] = {k: statistics.median(g.get(k, 0.0) for g in reported) for k in keys}
-                cell["truth"] = {k: statistics.median(t.get(k, 0.0) for t in truths) for k in keys}
-            else:
+            if not _fill_cell(cell, errs, reported, truths):
                 cell["note"] = "; ".join(sorted(notes)) or "no successful run"
     return out
 
@@ -741,13 +748,7 @@ def mem_accuracy(results: dict, programs: list[Program], configs: list[Config]) 
                                 for ln, mb in truth.items() if mb >= 0.05 * tot))
                 got_all.append(rec.mem)
                 truths.append(truth)
-            if errs:
-                cell["err"] = statistics.median(errs)
-                cell["errors"] = errs
-                keys = set().union(*got_all, *truths)
-                cell["per_line"] = {k: statistics.median(g.get(k, 0.0) for g in got_all) for k in keys}
-                cell["truth"] = {k: statistics.median(t.get(k, 0.0) for t in truths) for k in keys}
-            else:
+            if not _fill_cell(cell, errs, got_all, truths):
                 cell["note"] = "no profile"
     return out
 
