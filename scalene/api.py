@@ -251,18 +251,13 @@ class Session:
     def _switch_off(self) -> None:
         from . import children
 
-        with self._guard():
-            if self.closed:
-                return
-            if self.profiler.is_child:
-                children.child_switched_off(self.profiler)
-                return
-            sent = children.forward_switch(on=False)
-            was_running = self.profiler.running
-            self.profiler.stop()
-            children.wait_for_parts(sent)
-            if was_running or not self.written_since_stop:
-                self.write()
+        if self.profiler.is_child:
+            with self._guard():
+                if not self.closed:
+                    children.child_switched_off(self.profiler)
+            return
+        children.forward_switch(on=False)
+        self.stop(write=True)  # the write's merge waits for the children's parts
 
     # ----------------------------------------------------- periodic writer
 

@@ -19,8 +19,8 @@ loses only its own data.  The program's start method is never changed.
 too: each live child session leaves `live-<pid>` in the directory, and the
 parent passes the signal on to every one of them (grandchildren included:
 they share the directory).  Switched off, a child dumps what it has so far as
-`child-<pid>-part<n>.bin` and starts its tables afresh; the parent waits for
-those parts (briefly) and merges them into the profile it writes, so the
+`child-<pid>-part<n>.bin` and starts its tables afresh; the parent's next
+merge waits for those parts (briefly) and merges them into the profile, so the
 profile written at "off" includes the children's work.  (Starting afresh
 forgets the child's live blocks: memory a child holds across an off/on
 switch is not credited back when it is freed later.)
@@ -198,6 +198,7 @@ def merge_children(profiler) -> int:  # type: ignore[no-untyped-def]
     directory = profiler.child_dir
     if not directory or not os.path.isdir(directory):
         return 0
+    _wait_for_parts(_state.pop("awaiting", None) or {})
     merged = 0
     for name in sorted(os.listdir(directory)):
         if not (name.startswith("child-") and name.endswith(".bin")):
@@ -247,16 +248,15 @@ def _dumps_of(directory: str, pid: int) -> Set[str]:
         return set()
 
 
-def forward_switch(on: bool) -> Dict[int, Set[str]]:
-    """In the parent: pass "on" or "off" to every live child session.
-    Returns, for "off", the dumps each signalled child had already left, for
-    wait_for_parts()."""
+def forward_switch(on: bool) -> None:
+    """In the parent: pass "on" or "off" to every live child session.  After
+    "off", the next merge_children() first waits for their parts."""
     from .api import off_signal, on_signal
 
     directory = _state["dir"]
     sent: Dict[int, Set[str]] = {}
     if not directory:
-        return sent
+        return
     signo = on_signal() if on else off_signal()
     for pid in _live_children(directory):
         before = set() if on else _dumps_of(directory, pid)
@@ -271,10 +271,11 @@ def forward_switch(on: bool) -> Dict[int, Set[str]]:
         except OSError:
             continue
         sent[pid] = before
-    return sent
+    if not on:
+        _state["awaiting"] = sent
 
 
-def wait_for_parts(sent: Dict[int, Set[str]], timeout: float = PART_WAIT_SECONDS) -> None:
+def _wait_for_parts(sent: Dict[int, Set[str]], timeout: float = PART_WAIT_SECONDS) -> None:
     """Wait until every child signalled "off" has left a new dump, has
     exited, or `timeout` passes (a child stuck in native code saves its part
     when it can; the final profile has it)."""

@@ -87,10 +87,6 @@ def system_dirs() -> List[str]:
     except Exception:
         pass
     try:
-        dirs.update(site.getsitepackages())
-    except Exception:
-        pass
-    try:
         dirs.add(site.getusersitepackages())
     except Exception:
         pass
