@@ -120,32 +120,40 @@ def _same_file(reported: str, target: Path) -> bool:
     return reported == str(target) or os.path.basename(reported) == target.name
 
 
-def parse_scalene_json(path: Path, target: Path) -> Optional[Shares]:
-    """Scalene's JSON (and ours: same format): per-line Python + native CPU %."""
+def _scalene_lines(path: Path, target: Path) -> Optional[list]:
+    """The line entries of `target` in a Scalene-format JSON profile (ours or
+    Scalene's); [] when the file is not in it, None when there is no profile."""
     if not path.exists():
         return None
     d = json.loads(path.read_text())
     for fname, fd in d.get("files", {}).items():
         if _same_file(fname, target):
-            lines = {}
-            for ln in fd.get("lines", []):
-                v = float(ln.get("n_cpu_percent_python", 0)) + float(ln.get("n_cpu_percent_c", 0))
-                if v > 0:
-                    lines[int(ln["lineno"])] = v
-            return Shares("line", _normalise(lines))
-    return Shares("line", {}, note="program file not in profile")
+            return fd.get("lines", [])
+    return []
+
+
+def parse_scalene_json(path: Path, target: Path) -> Optional[Shares]:
+    """Scalene's JSON (and ours: same format): per-line Python + native CPU %."""
+    entries = _scalene_lines(path, target)
+    if entries is None:
+        return None
+    if not entries:
+        return Shares("line", {}, note="program file not in profile")
+    lines = {}
+    for ln in entries:
+        v = float(ln.get("n_cpu_percent_python", 0)) + float(ln.get("n_cpu_percent_c", 0))
+        if v > 0:
+            lines[int(ln["lineno"])] = v
+    return Shares("line", _normalise(lines))
 
 
 def parse_scalene_mem(path: Path, target: Path) -> Optional[dict]:
     """Scalene's JSON (and ours): allocated MB per line (``n_malloc_mb``)."""
-    if not path.exists():
+    entries = _scalene_lines(path, target)
+    if entries is None:
         return None
-    d = json.loads(path.read_text())
-    for fname, fd in d.get("files", {}).items():
-        if _same_file(fname, target):
-            return {str(ln["lineno"]): float(ln.get("n_malloc_mb", 0)) for ln in fd.get("lines", [])
-                    if float(ln.get("n_malloc_mb", 0)) > 0}
-    return {}
+    return {str(ln["lineno"]): float(ln.get("n_malloc_mb", 0)) for ln in entries
+            if float(ln.get("n_malloc_mb", 0)) > 0}
 
 
 _PYSPY_FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?):(?P<line>\d+)\)$")
