@@ -7,11 +7,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codecache.h"
 #include "filter.h"
 #include "platform.h"
 #include "sampler.h"
+#include "symbols.h"
 
 scalene_tables_t scalene_tables; /* table_lock */
 
@@ -220,10 +222,79 @@ scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name)
     return f;
 }
 
+/* Timeline runs: the run each thread slot extended last (table lock), so
+ * a thread's consecutive samples in one stack stay one run even while
+ * other threads' samples interleave.  -1: none. */
+static int32_t last_run_of_slot[SCALENE_MAX_THREADS];
+
+static void
+add_stack_run_unlocked(const scalene_sample_t *s, int32_t stack)
+{
+    scalene_tables_t *t = &scalene_tables;
+    if (s->slot < 0 || s->slot >= SCALENE_MAX_THREADS) {
+        return;
+    }
+    if (!t->runs_started) {
+        t->runs_started = 1;
+        for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
+            last_run_of_slot[i] = -1;
+        }
+    }
+    unsigned long ident = scalene_sampler_slot_ident(s->slot);
+    int32_t last = last_run_of_slot[s->slot];
+    if (last >= 0 && last < t->nruns && t->runs[last].stack == stack && t->runs[last].thread == ident) {
+        t->runs[last].count++;
+        return;
+    }
+    scalene_stack_run_t run = {.t = (double)s->t_ns / 1e9, .stack = stack, .count = 1, .thread = ident,
+                               .pid = (int32_t)getpid()};
+    int32_t before = t->nruns;
+    scalene_agg_add_run_unlocked(&run);
+    last_run_of_slot[s->slot] = t->nruns > before ? before : -1;
+}
+
+void
+scalene_agg_add_run_unlocked(const scalene_stack_run_t *run)
+{
+    scalene_tables_t *t = &scalene_tables;
+    if (t->nruns >= SCALENE_MAX_STACK_RUNS) {
+        return; /* bounded memory: the timeline keeps its beginning */
+    }
+    if (t->nruns == t->runs_cap) {
+        void *bigger = grow_array(t->runs, &t->runs_cap, sizeof(scalene_stack_run_t));
+        if (bigger == NULL) {
+            return;
+        }
+        t->runs = bigger;
+    }
+    t->runs[t->nruns++] = *run;
+}
+
+/* The C function a native sample was running, as a stack's leaf triple.
+ * 0 if the address is in no loaded object. */
+static int
+native_leaf_unlocked(uintptr_t pc, int32_t *triple)
+{
+    scalene_symbol_t sym;
+    if (pc == 0 || !scalene_symbolize(pc, &sym)) {
+        return 0;
+    }
+    scalene_tables_t *t = &scalene_tables;
+    int32_t symbol = scalene_strings_intern(&t->strings, sym.symbol);
+    int32_t module = scalene_strings_intern(&t->strings, sym.module);
+    if (symbol < 0 || module < 0) {
+        return 0;
+    }
+    triple[0] = SCALENE_NATIVE_FRAME;
+    triple[1] = symbol;
+    triple[2] = module;
+    return 1;
+}
+
 static void
 add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked, double w)
 {
-    int32_t triples[3 * SCALENE_MAX_FRAMES];
+    int32_t triples[3 * SCALENE_MAX_STACK_FRAMES];
     int n = 0;
     for (int i = npicked - 1; i >= 0; i--) { /* outermost first */
         const code_info_t *info = &infos[picked[2 * i]];
@@ -232,9 +303,13 @@ add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked
         triples[3 * n + 2] = picked[2 * i + 1];
         n++;
     }
+    if (s->kind == SCALENE_SAMPLE_CPU && s->native && native_leaf_unlocked(s->pc, &triples[3 * n])) {
+        n++;
+    }
     scalene_stack_t *st = scalene_agg_stack_entry_unlocked(triples, n);
     if (st != NULL) {
         add_cpu(&st->cpu, s, w);
+        add_stack_run_unlocked(s, (int32_t)(st - scalene_tables.stacks));
     }
 }
 
@@ -630,10 +705,15 @@ scalene_agg_reset(void)
     free(t->lines);
     free(t->funcs);
     free(t->stacks);
+    free(t->runs);
     t->lines = NULL;
     t->funcs = NULL;
     t->stacks = NULL;
+    t->runs = NULL;
     t->nlines = t->lines_cap = t->nfuncs = t->funcs_cap = t->nstacks = t->stacks_cap = 0;
+    t->nruns = t->runs_cap = 0;
+    t->runs_started = 0;
+    scalene_symbols_reset();
     scalene_map_clear(&t->line_index);
     scalene_map_clear(&t->func_index);
     scalene_map_clear(&t->stack_index);
@@ -715,9 +795,12 @@ scalene_agg_after_fork_child(void)
     drainer_started = 0;
     /* Abandon (leak) the parent's tables: a drain may have been half-way
      * through updating them when the parent forked.  The code cache is
-     * abandoned with them. */
+     * abandoned with them; the configuration stays. */
+    int collect_stacks = scalene_tables.collect_stacks;
     memset(&scalene_tables, 0, sizeof(scalene_tables));
+    scalene_tables.collect_stacks = collect_stacks;
     infos = NULL;
     ninfos = infos_cap = 0;
     scalene_codecache_clear();
+    scalene_symbols_after_fork_child();
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "memprof.h"
+#include "samples.h"
 #include "table.h"
 
 #define SCALENE_LINE_RESERVOIR 500
@@ -56,11 +57,32 @@ typedef struct {
     int32_t nranges;
 } scalene_file_t;
 
+/* A stack's frames are (file, name, lineno) triples, outermost first.  A
+ * native sample's stack ends with the C function that was running, as the
+ * triple (SCALENE_NATIVE_FRAME, symbol string id, module string id). */
+#define SCALENE_NATIVE_FRAME (-1)
+#define SCALENE_MAX_STACK_FRAMES (SCALENE_MAX_FRAMES + 1)
+
 typedef struct {
-    int32_t *frames; /* (file, name, lineno) triples, outermost first */
+    int32_t *frames;
     int32_t nframes;
     scalene_cpu_totals_t cpu;
 } scalene_stack_t;
+
+/* combined_stacks_timeline: consecutive samples of one thread with the same
+ * stack are one run. */
+typedef struct {
+    double t;           /* CLOCK_MONOTONIC seconds of the run's first sample:
+                           one clock for the whole machine, so merged child
+                           processes' runs line up with the parent's */
+    int32_t stack;      /* index into stacks */
+    int32_t count;
+    uint64_t thread;    /* threading ident */
+    int32_t pid;        /* a forked child's main thread has its parent's ident */
+    int32_t unused;
+} scalene_stack_run_t;
+
+#define SCALENE_MAX_STACK_RUNS 100000
 
 /* Everything the writer reads; valid while the table lock is held. */
 typedef struct {
@@ -77,6 +99,9 @@ typedef struct {
     scalene_map_t line_index;  /* (file << 32 | lineno) -> line index */
     scalene_map_t func_index;  /* hash(file, firstlineno, name) -> func index */
     scalene_map_t stack_index; /* hash of frames -> stack index (chained by linear scan) */
+    scalene_stack_run_t *runs; /* the timeline of stacks, at most SCALENE_MAX_STACK_RUNS */
+    int32_t nruns, runs_cap;
+    int runs_started;          /* last_run_of_slot (aggregate.c) is initialised */
     double total_s;            /* all attributed time */
     double total_await_s;      /* all time coroutines spent awaiting */
     double unattributed_s;     /* time whose stack had no reported line */
@@ -131,6 +156,9 @@ scalene_line_t *scalene_agg_line_entry_unlocked(int32_t file, int32_t lineno);
 scalene_func_t *scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name);
 scalene_stack_t *scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n);
 void scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when);
+/* Append another process's timeline run (its t is from that process's
+ * first sample). */
+void scalene_agg_add_run_unlocked(const scalene_stack_run_t *run);
 
 /* The innermost reported frame of a stack: its line and function indices
  * (created on first use), or 0 if no frame of the stack is reported. */

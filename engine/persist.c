@@ -28,7 +28,7 @@ static uint32_t
 layout_stamp(void)
 {
     return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(scalene_mem_totals_t) * 131u +
-                      sizeof(scalene_mem_global_t) * 7u + 5u);
+                      sizeof(scalene_mem_global_t) * 7u + sizeof(scalene_stack_run_t) * 17u + 6u);
 }
 
 /* ------------------------------------------------------------------ dump */
@@ -95,6 +95,8 @@ dump_unlocked(out_t *o)
         put(o, st->frames, (size_t)st->nframes * 3 * sizeof(int32_t));
         put(o, &st->cpu, sizeof(st->cpu));
     }
+    put_i32(o, t->nruns);
+    put(o, t->runs, (size_t)t->nruns * sizeof(scalene_stack_run_t));
     scalene_sampler_counters_t k;
     scalene_sampler_counters(&k);
     double totals[3] = {t->total_s, t->unattributed_s, t->total_await_s};
@@ -300,15 +302,28 @@ merge_unlocked(in_t *in)
         }
     }
     int32_t nstacks = get_count(in, 1 << 26);
+    /* the child's stack index -> ours, for its timeline (-1: dropped) */
+    int32_t *stack_map = malloc((size_t)(nstacks > 0 ? nstacks : 1) * sizeof(int32_t));
+    if (stack_map == NULL) {
+        in->failed = 1;
+    }
     for (int32_t i = 0; i < nstacks && !in->failed; i++) {
-        int32_t nframes = get_count(in, SCALENE_MAX_FRAMES);
-        int32_t triples[3 * SCALENE_MAX_FRAMES];
+        int32_t nframes = get_count(in, SCALENE_MAX_STACK_FRAMES);
+        int32_t triples[3 * SCALENE_MAX_STACK_FRAMES];
         get(in, triples, (size_t)nframes * 3 * sizeof(int32_t));
         scalene_cpu_totals_t cpu;
         get(in, &cpu, sizeof(cpu));
         int ok = !in->failed;
         for (int32_t j = 0; ok && j < nframes; j++) {
-            int32_t f = triples[3 * j], nm = triples[3 * j + 1];
+            int32_t f = triples[3 * j], nm = triples[3 * j + 1], ln = triples[3 * j + 2];
+            if (f == SCALENE_NATIVE_FRAME) { /* (marker, symbol, module) */
+                ok = j == nframes - 1 && nm >= 0 && nm < nstrings && ln >= 0 && ln < nstrings;
+                if (ok) {
+                    triples[3 * j + 1] = str_map[nm];
+                    triples[3 * j + 2] = str_map[ln];
+                }
+                continue;
+            }
             ok = f >= 0 && f < nfiles && file_map[f] >= 0 && nm >= 0 && nm < nstrings;
             if (ok) {
                 triples[3 * j] = file_map[f];
@@ -319,7 +334,18 @@ merge_unlocked(in_t *in)
         if (st != NULL) {
             add_totals(&st->cpu, &cpu);
         }
+        stack_map[i] = st != NULL ? (int32_t)(st - t->stacks) : -1;
     }
+    int32_t nruns = get_count(in, SCALENE_MAX_STACK_RUNS);
+    for (int32_t i = 0; i < nruns && !in->failed; i++) {
+        scalene_stack_run_t run;
+        get(in, &run, sizeof(run));
+        if (!in->failed && run.stack >= 0 && run.stack < nstacks && stack_map[run.stack] >= 0) {
+            run.stack = stack_map[run.stack];
+            scalene_agg_add_run_unlocked(&run);
+        }
+    }
+    free(stack_map);
     double totals[3];
     uint64_t counts[7];
     static scalene_mem_global_t mg;

@@ -321,8 +321,9 @@ on_cpu_timer(int signo, siginfo_t *si, void *ucontext)
     int top_opcode = -1;
     int n = scalene_capture_frames(PyGILState_GetThisThreadState(), rec->frames, SCALENE_MAX_FRAMES, &top_opcode);
     rec->kind = SCALENE_SAMPLE_CPU;
-    rec->native = (top_opcode >= 0 && call_opcodes[top_opcode]) ||
-                  !scalene_pc_in_interpreter(scalene_interrupted_pc(ucontext));
+    uintptr_t pc = scalene_interrupted_pc(ucontext);
+    rec->native = (top_opcode >= 0 && call_opcodes[top_opcode]) || !scalene_pc_in_interpreter(pc);
+    rec->pc = rec->native ? pc : 0;
     rec->nframes = (uint16_t)n;
     rec->slot = cookie;
     rec->weight_ns = weight;
@@ -472,6 +473,7 @@ record_idle(int index, int64_t idle_ns, int64_t thread_cpu, int64_t now)
     }
     rec->kind = SCALENE_SAMPLE_IDLE;
     rec->native = 0;
+    rec->pc = 0;
     rec->nframes = 0; /* the drain reads the stack, with the GIL */
     rec->slot = index;
     rec->weight_ns = idle_ns;

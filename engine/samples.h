@@ -46,6 +46,7 @@ typedef struct {
     float core_util;         /* process CPU use / cores over the last tick */
     float gpu_util;          /* GPU utilisation 0..1 at the last poll (0 without GPU) */
     float gpu_mem_mb;        /* this process's GPU memory at the last poll */
+    uintptr_t pc;            /* native CPU samples: the interrupted instruction, else 0 */
     scalene_frame_t frames[SCALENE_MAX_FRAMES];
 } scalene_sample_t;
 

@@ -308,49 +308,251 @@ write_file(scalene_jw_t *w, const ctx_t *c, const scalene_file_meta_t *fm)
     scalene_jw_end_object(w);
 }
 
+/* A frame's function: its qualname from the file's AST, where known. */
+static const char *
+frame_qualname(const ctx_t *c, int32_t file, int32_t name)
+{
+    scalene_tables_t *t = &scalene_tables;
+    const char *qual = scalene_strings_get(&t->strings, name);
+    const scalene_file_meta_t *fm = meta_for_file(c, file);
+    if (fm != NULL) {
+        for (int32_t k = 0; k < t->nfuncs; k++) {
+            if (t->funcs[k].file == file && t->funcs[k].name == name) {
+                return qualified_name(fm, t->funcs[k].firstlineno, qual);
+            }
+        }
+    }
+    return qual;
+}
+
+/* Python frames of a stack: all but a native leaf. */
+static int32_t
+python_depth(const scalene_stack_t *st)
+{
+    int32_t n = st->nframes;
+    return n > 0 && st->frames[3 * (n - 1)] == SCALENE_NATIVE_FRAME ? n - 1 : n;
+}
+
+static int
+cmp_python_prefix_only(int32_t a, int32_t b)
+{
+    const scalene_stack_t *x = &scalene_tables.stacks[a], *y = &scalene_tables.stacks[b];
+    int32_t nx = python_depth(x), ny = python_depth(y);
+    if (nx != ny) {
+        return nx < ny ? -1 : 1;
+    }
+    return memcmp(x->frames, y->frames, (size_t)nx * 3 * sizeof(int32_t));
+}
+
+static int
+cmp_python_prefix(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    int r = cmp_python_prefix_only(x, y);
+    return r != 0 ? r : (x < y ? -1 : x > y); /* within a group: first seen first */
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+add_totals_cpu(scalene_cpu_totals_t *into, const scalene_cpu_totals_t *from)
+{
+    into->python_s += from->python_s;
+    into->native_s += from->native_s;
+    into->system_s += from->system_s;
+    into->samples += from->samples;
+}
+
+static void
+write_native_leaf(scalene_jw_t *w, const ctx_t *c, const scalene_stack_t *st)
+{
+    scalene_tables_t *t = &scalene_tables;
+    const int32_t *leaf = &st->frames[3 * (st->nframes - 1)];
+    double total = c->total > 0 ? c->total : 1;
+    scalene_jw_begin_object(w);
+    scalene_jw_key(w, "c_time");
+    scalene_jw_double(w, st->cpu.native_s / total);
+    scalene_jw_key(w, "count");
+    scalene_jw_int(w, (int64_t)st->cpu.samples);
+    scalene_jw_key(w, "module");
+    scalene_jw_string(w, scalene_strings_get(&t->strings, leaf[2]), 0);
+    scalene_jw_key(w, "symbol");
+    scalene_jw_string(w, scalene_strings_get(&t->strings, leaf[1]), 0);
+    scalene_jw_end_object(w);
+}
+
+/* "stacks": Python frames only (as the reference has them), so stacks that
+ * differ only in their native leaf are one entry; its native leaves are
+ * listed under "native_leaves", each with its share of the C time. */
 static void
 write_stacks(scalene_jw_t *w, const ctx_t *c)
 {
     scalene_tables_t *t = &scalene_tables;
     char frame[1024];
+    int32_t *order = malloc((size_t)(t->nstacks > 0 ? t->nstacks : 1) * sizeof(int32_t));
+    scalene_jw_begin_array(w);
+    if (order == NULL) {
+        scalene_jw_end_array(w);
+        return;
+    }
+    for (int32_t i = 0; i < t->nstacks; i++) {
+        order[i] = i;
+    }
+    qsort(order, (size_t)t->nstacks, sizeof(int32_t), cmp_python_prefix);
+    /* groups of equal Python frames, written in order of first appearance:
+     * (first stack index, start in order) pairs, sorted */
+    int64_t *groups = malloc((size_t)(t->nstacks > 0 ? t->nstacks : 1) * sizeof(int64_t));
+    int32_t ngroups = 0;
+    for (int32_t g = 0; groups != NULL && g < t->nstacks; g++) {
+        if (g == 0 || cmp_python_prefix_only(order[g - 1], order[g]) != 0) {
+            groups[ngroups++] = (int64_t)order[g] << 32 | (uint32_t)g; /* head: the group's smallest index */
+        }
+    }
+    if (groups != NULL) {
+        qsort(groups, (size_t)ngroups, sizeof(int64_t), cmp_i64);
+    }
+    double total = c->total > 0 ? c->total : 1;
+    for (int32_t gi = 0; gi < ngroups; gi++) {
+        int32_t g = (int32_t)(uint32_t)groups[gi];
+        const scalene_stack_t *head = &t->stacks[order[g]];
+        int32_t depth = python_depth(head), end = g + 1;
+        while (end < t->nstacks && cmp_python_prefix_only(order[g], order[end]) == 0) {
+            end++;
+        }
+        scalene_cpu_totals_t sum = {0};
+        int leaves = 0;
+        for (int32_t k = g; k < end; k++) {
+            add_totals_cpu(&sum, &t->stacks[order[k]].cpu);
+            leaves += python_depth(&t->stacks[order[k]]) < t->stacks[order[k]].nframes;
+        }
+        scalene_jw_begin_array(w);
+        scalene_jw_begin_array(w);
+        for (int32_t j = 0; j < depth; j++) {
+            int32_t file = head->frames[3 * j], name = head->frames[3 * j + 1], lineno = head->frames[3 * j + 2];
+            snprintf(frame, sizeof(frame), "%s %s:%d;", scalene_strings_get(&t->strings, t->files[file].name),
+                     frame_qualname(c, file, name), lineno);
+            scalene_jw_string(w, frame, 0);
+        }
+        scalene_jw_end_array(w);
+        scalene_jw_begin_object(w);
+        scalene_jw_key(w, "c_time");
+        scalene_jw_double(w, sum.native_s / total);
+        scalene_jw_key(w, "count");
+        scalene_jw_int(w, (int64_t)sum.samples);
+        scalene_jw_key(w, "cpu_samples");
+        scalene_jw_double(w, (sum.python_s + sum.native_s + sum.system_s) / total);
+        if (leaves > 0) {
+            scalene_jw_key(w, "native_leaves");
+            scalene_jw_begin_array(w);
+            for (int32_t k = g; k < end; k++) {
+                const scalene_stack_t *st = &t->stacks[order[k]];
+                if (python_depth(st) < st->nframes) {
+                    write_native_leaf(w, c, st);
+                }
+            }
+            scalene_jw_end_array(w);
+        }
+        scalene_jw_key(w, "python_time");
+        scalene_jw_double(w, sum.python_s / total);
+        scalene_jw_key(w, "sys_time");
+        scalene_jw_double(w, sum.system_s / total);
+        scalene_jw_end_object(w);
+        scalene_jw_end_array(w);
+    }
+    free(groups);
+    free(order);
+    scalene_jw_end_array(w);
+}
+
+/* "combined_stacks": every stack as recorded, Python frames and the native
+ * leaf, with its sample count; the timeline's stack_index points here. */
+static void
+write_combined_stacks(scalene_jw_t *w, const ctx_t *c)
+{
+    scalene_tables_t *t = &scalene_tables;
     scalene_jw_begin_array(w);
     for (int32_t i = 0; i < t->nstacks; i++) {
         const scalene_stack_t *st = &t->stacks[i];
         scalene_jw_begin_array(w);
         scalene_jw_begin_array(w);
         for (int32_t j = 0; j < st->nframes; j++) {
-            int32_t file = st->frames[3 * j], name = st->frames[3 * j + 1], lineno = st->frames[3 * j + 2];
-            const char *fname = scalene_strings_get(&t->strings, t->files[file].name);
-            /* the frame's function: its qualname from the file's AST, where known */
-            const char *qual = scalene_strings_get(&t->strings, name);
-            const scalene_file_meta_t *fm = meta_for_file(c, file);
-            if (fm != NULL) {
-                for (int32_t k = 0; k < t->nfuncs; k++) {
-                    if (t->funcs[k].file == file && t->funcs[k].name == name) {
-                        qual = qualified_name(fm, t->funcs[k].firstlineno, qual);
-                        break;
-                    }
-                }
+            const int32_t *f = &st->frames[3 * j];
+            scalene_jw_begin_object(w);
+            if (f[0] == SCALENE_NATIVE_FRAME) {
+                scalene_jw_key(w, "display_name");
+                scalene_jw_string(w, scalene_strings_get(&t->strings, f[1]), 0);
+                scalene_jw_key(w, "filename_or_module");
+                scalene_jw_string(w, scalene_strings_get(&t->strings, f[2]), 0);
+                scalene_jw_key(w, "kind");
+                scalene_jw_string(w, "native", 0);
+            } else {
+                scalene_jw_key(w, "display_name");
+                scalene_jw_string(w, frame_qualname(c, f[0], f[1]), 0);
+                scalene_jw_key(w, "filename_or_module");
+                scalene_jw_string(w, scalene_strings_get(&t->strings, t->files[f[0]].name), 0);
+                scalene_jw_key(w, "kind");
+                scalene_jw_string(w, "py", 0);
+                scalene_jw_key(w, "line");
+                scalene_jw_int(w, f[2]);
             }
-            snprintf(frame, sizeof(frame), "%s %s:%d;", fname, qual, lineno);
-            scalene_jw_string(w, frame, 0);
+            scalene_jw_end_object(w);
         }
         scalene_jw_end_array(w);
-        double total = c->total > 0 ? c->total : 1;
-        scalene_jw_begin_object(w);
-        scalene_jw_key(w, "c_time");
-        scalene_jw_double(w, st->cpu.native_s / total);
-        scalene_jw_key(w, "count");
         scalene_jw_int(w, (int64_t)st->cpu.samples);
-        scalene_jw_key(w, "cpu_samples");
-        scalene_jw_double(w, (st->cpu.python_s + st->cpu.native_s + st->cpu.system_s) / total);
-        scalene_jw_key(w, "python_time");
-        scalene_jw_double(w, st->cpu.python_s / total);
-        scalene_jw_key(w, "sys_time");
-        scalene_jw_double(w, st->cpu.system_s / total);
-        scalene_jw_end_object(w);
         scalene_jw_end_array(w);
     }
+    scalene_jw_end_array(w);
+}
+
+static int
+cmp_run_time(const void *a, const void *b)
+{
+    const scalene_stack_run_t *x = &scalene_tables.runs[*(const int32_t *)a];
+    const scalene_stack_run_t *y = &scalene_tables.runs[*(const int32_t *)b];
+    if (x->t != y->t) {
+        return x->t < y->t ? -1 : 1;
+    }
+    return *(const int32_t *)a < *(const int32_t *)b ? -1 : 1;
+}
+
+/* Runs in time order (merged children's runs were appended after ours),
+ * t_sec from the first sample of any process. */
+static void
+write_combined_timeline(scalene_jw_t *w)
+{
+    scalene_tables_t *t = &scalene_tables;
+    int32_t *order = malloc((size_t)(t->nruns > 0 ? t->nruns : 1) * sizeof(int32_t));
+    scalene_jw_begin_array(w);
+    if (order == NULL) {
+        scalene_jw_end_array(w);
+        return;
+    }
+    for (int32_t i = 0; i < t->nruns; i++) {
+        order[i] = i;
+    }
+    qsort(order, (size_t)t->nruns, sizeof(int32_t), cmp_run_time);
+    double origin = t->nruns > 0 ? t->runs[order[0]].t : 0;
+    for (int32_t i = 0; i < t->nruns; i++) {
+        const scalene_stack_run_t *r = &t->runs[order[i]];
+        scalene_jw_begin_object(w);
+        scalene_jw_key(w, "count");
+        scalene_jw_int(w, r->count);
+        scalene_jw_key(w, "pid");
+        scalene_jw_int(w, r->pid);
+        scalene_jw_key(w, "stack_index");
+        scalene_jw_int(w, r->stack);
+        scalene_jw_key(w, "t_sec");
+        scalene_jw_double(w, (double)(int64_t)((r->t - origin) * 1e6 + 0.5) / 1e6);
+        scalene_jw_key(w, "thread_id");
+        scalene_jw_int(w, (int64_t)r->thread);
+        scalene_jw_end_object(w);
+    }
+    free(order);
     scalene_jw_end_array(w);
 }
 
@@ -430,7 +632,11 @@ write_engine_key(scalene_jw_t *w, const ctx_t *c, int k)
         write_timeline(w, (const double(*)[2])g->timeline, g->ntimeline);
         break;
     case K_COMBINED_STACKS:
+        write_combined_stacks(w, c);
+        break;
     case K_COMBINED_TIMELINE:
+        write_combined_timeline(w);
+        break;
     case K_MEMORY_STACKS:
         scalene_jw_begin_array(w);
         scalene_jw_end_array(w);

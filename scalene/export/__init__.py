@@ -93,11 +93,20 @@ def _num(value: Any) -> float:
     return x
 
 
+def _accumulate(merged: Dict[Tuple[Frame, ...], List[float]], frames: Tuple[Frame, ...],
+                *values: float) -> None:
+    acc = merged.setdefault(frames, [0.0, 0.0, 0.0, 0.0, 0.0])
+    for i, v in enumerate(values):
+        acc[i] += v
+
+
 def collect_stacks(profile: Any) -> List[StackRecord]:
     """Return the profile's stacks parsed and merged by identical frames.
 
     Entries that are malformed or carry no weight at all are skipped; order
-    is that of first appearance.  Raises :class:`ExportError` when nothing
+    is that of first appearance.  A stack's ``native_leaves`` (the C
+    functions its native samples were in) become stacks one frame deeper,
+    that frame being ``Frame(library, function, 0)``.  Raises :class:`ExportError` when nothing
     remains.
     """
     if not isinstance(profile, dict):
@@ -123,14 +132,22 @@ def collect_stacks(profile: Any) -> List[StackRecord]:
             frac = _num(stats.get("cpu_samples"))
         else:
             frac = py + c + sy
+        # The C functions that native samples of this stack were running
+        # become leaf frames (file = the library, line 0) that take their
+        # share of its samples and native time.
+        leaves = stats.get("native_leaves")
+        for leaf in leaves if isinstance(leaves, list) else ():
+            if not isinstance(leaf, dict):
+                continue
+            lc, lt = _num(leaf.get("count", 0)), _num(leaf.get("c_time", 0))
+            if lc <= 0 and lt <= 0:
+                continue
+            native = Frame(str(leaf.get("module") or ""), str(leaf.get("symbol") or "<native>"), 0)
+            _accumulate(merged, frames + (native,), lc, lt, 0.0, lt, 0.0)
+            count, frac, c = max(count - lc, 0.0), max(frac - lt, 0.0), max(c - lt, 0.0)
         if count <= 0 and frac <= 0:
             continue
-        acc = merged.setdefault(frames, [0.0, 0.0, 0.0, 0.0, 0.0])
-        acc[0] += count
-        acc[1] += frac
-        acc[2] += py
-        acc[3] += c
-        acc[4] += sy
+        _accumulate(merged, frames, count, frac, py, c, sy)
     if not merged:
         raise ExportError(NO_STACKS_MESSAGE)
     return [

@@ -32,7 +32,7 @@ _DROPPED_LINE_KEYS = (
     "start_function_line",
     "end_function_line",
 )
-_DROPPED_TOP_KEYS = ("combined_stacks_timeline",)
+_DROPPED_TOP_KEYS = ("combined_stacks", "combined_stacks_timeline")  # the flame chart reads "stacks"
 # Keys kept even when empty.
 _KEEP_KEYS = ("line", "lineno")
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from scalene_testlib import program, run_scalene
+from scalene_testlib import line_of, program, run_scalene
 
 
 @pytest.fixture
@@ -63,3 +63,72 @@ def test_export_without_stacks_says_why(tmp_path):
                       outfile=False)
     assert out.returncode != 0
     assert "--stacks" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_native_leaves(tmp_path):
+    """Samples inside zlib's C code end in a native frame named after libz;
+    bytecode samples have none; combined_stacks and its timeline agree."""
+    path = program("native_leaf.py")
+    run = run_scalene(["run", "--stacks", path, "---", "0.6"], tmp_path)
+    assert run.returncode == 0, run
+    profile = run.profile
+    native_line, py_line = line_of(path, "NATIVE-LINE"), line_of(path, "PY-LINE")
+
+    def ends_at(frames, lineno):
+        return frames and frames[-1].endswith(":%d;" % lineno) and frames[-1].startswith(path + " ")
+
+    compress = [stats for frames, stats in profile["stacks"] if ends_at(frames, native_line)]
+    assert compress, profile["stacks"]
+    leaves = [leaf for stats in compress for leaf in stats.get("native_leaves", [])]
+    c_time = sum(stats["c_time"] for stats in compress)
+    in_libz = sum(leaf["c_time"] for leaf in leaves if leaf["module"].startswith("libz.so"))
+    # nearly all of that line's time is native, and that native time is in libz
+    assert c_time > 0 and in_libz >= 0.8 * c_time, (c_time, leaves)
+    assert all(leaf["symbol"] and leaf["count"] >= 1 for leaf in leaves), leaves
+    assert abs(sum(leaf["c_time"] for leaf in leaves) - c_time) < 1e-6 + 0.001 * c_time, (leaves, c_time)
+    spin = [stats for frames, stats in profile["stacks"] if ends_at(frames, py_line)]
+    spin_native = sum(leaf["c_time"] for stats in spin for leaf in stats.get("native_leaves", []))
+    spin_total = sum(stats["cpu_samples"] for stats in spin)
+    assert spin_total > 0 and spin_native < 0.2 * spin_total, (spin_native, spin_total)
+
+    combined = profile["combined_stacks"]
+    native_stacks = [frames for frames, hits in combined if frames and frames[-1]["kind"] == "native"]
+    assert any(f[-1]["filename_or_module"].startswith("libz.so") and f[-2]["line"] == native_line
+               for f in native_stacks), native_stacks[:3]
+    for frames, hits in combined:
+        assert hits >= 1
+        assert all(f["kind"] == "py" for f in frames[:-1])
+        assert all(set(f) == {"kind", "display_name", "filename_or_module", "line"} for f in frames if f["kind"] == "py")
+    # every sample that made a stack is in exactly one timeline run
+    timeline = profile["combined_stacks_timeline"]
+    assert sum(run["count"] for run in timeline) == sum(hits for _, hits in combined)
+    assert all(0 <= run["stack_index"] < len(combined) for run in timeline)
+    assert [r["t_sec"] for r in timeline] == sorted(r["t_sec"] for r in timeline)
+    assert len({r["pid"] for r in timeline}) == 1
+
+
+def test_stacks_of_a_forked_child(tmp_path):
+    """A forked child's stacks, native leaves included, are merged into the
+    parent's, and its timeline runs carry its pid."""
+    path = program("native_leaf.py")
+    run = run_scalene(["run", "--stacks", path, "---", "0.5", "--in-child"], tmp_path)
+    assert run.returncode == 0, run
+    profile = run.profile
+    native_line = line_of(path, "NATIVE-LINE")
+    compress = [stats for frames, stats in profile["stacks"] if frames[-1] == "%s compress_for:%d;" % (path, native_line)]
+    assert compress, [frames for frames, _ in profile["stacks"]]
+    assert any(leaf["module"].startswith("libz.so") for stats in compress for leaf in stats.get("native_leaves", []))
+    assert len({r["pid"] for r in profile["combined_stacks_timeline"]}) == 2
+
+
+def test_native_leaves_in_exports(tmp_path):
+    path = program("native_leaf.py")
+    run = run_scalene(["run", "--stacks", path, "---", "0.4"], tmp_path)
+    assert run.returncode == 0, run
+    out = str(tmp_path / "out.folded")
+    view = run_scalene(["view", "--collapsed", "-o", out, run.profile_path], tmp_path, outfile=False)
+    assert view.returncode == 0, view
+    folded = open(out).read().splitlines()
+    # the compress line's stacks go one level deeper, into libz
+    assert any(re.search(r"compress_for \([^)]*:%d\);[^;]+ \(libz\.so[^)]*\) \d+$" % line_of(path, "NATIVE-LINE"), ln)
+               for ln in folded), folded

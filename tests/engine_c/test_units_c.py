@@ -1,4 +1,4 @@
-"""The engine's plain-C units (ring, tables, JSON writer), built plain and
+"""The engine's plain-C units (ring, tables, JSON writer, symbols), built plain and
 with AddressSanitizer + UndefinedBehaviorSanitizer, each test in its own
 process so a crash is a failed test with its output."""
 import os
@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TESTS = ["ring_mpsc", "ring_full_drops", "map_and_strings", "json_escaping"]
+TESTS = ["ring_mpsc", "ring_full_drops", "map_and_strings", "json_escaping", "symbols"]
 
 
 @pytest.fixture(scope="module", params=["plain", "sanitize"])

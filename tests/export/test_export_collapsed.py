@@ -128,3 +128,22 @@ def test_not_a_profile():
 )
 def test_parse_frame(text, expected):
     assert tuple(parse_frame(text)) == expected
+
+
+def test_native_leaves_become_deeper_stacks():
+    """A stack's native_leaves split its samples: each leaf one frame deeper
+    (named after the function and its library), the rest stays where it was."""
+    p = S.ours()
+    entry = next(e for e in p["stacks"] if e[0][-1] == S.frame(S.LIB, "JSONDecoder.decode", 337))
+    count = entry[1]["count"]
+    entry[1]["native_leaves"] = [
+        {"module": "libc.so.6", "symbol": "memchr", "count": 120, "c_time": 0.01},
+        {"module": "_json.cpython-311-x86_64-linux-gnu.so", "symbol": "0x4b10", "count": 30, "c_time": 0.005},
+    ]
+    stacks = folded(to_collapsed(p))
+    lib = ("<module> (app main.py:40)", "main (app main.py:33)", "Loader.load (app main.py:20)",
+           "JSONDecoder.decode (%s:337)" % S.LIB)
+    assert stacks[lib + ("memchr (libc.so.6)",)] == 120
+    assert stacks[lib + ("0x4b10 (_json.cpython-311-x86_64-linux-gnu.so)",)] == 30
+    assert stacks[lib] == count - 150
+    assert sum(stacks.values()) == S.OURS_TOTAL_COUNT

@@ -227,6 +227,26 @@ def test_flame_chart(open_page):
     assert nodes.filter(has_text="all (100%)").count() == 1
 
 
+def test_flame_chart_native_leaves(open_page):
+    """A stack's native_leaves hang under its innermost Python frame, sized
+    by their samples and marked as native code."""
+    prof = vp.realistic()
+    target = next(s for s in prof["stacks"] if s[0][-1].endswith("Pipeline.run:24;"))
+    target[1]["native_leaves"] = [{"module": "libopenblas.so.0", "symbol": "dgemm_kernel_HASWELL",
+                                   "count": 0.03, "c_time": 0.03}]
+    o = open_page(prof)
+    p = o.page
+    total = sum(s[1]["count"] for s in prof["stacks"])
+    fw = p.locator("#flame").evaluate("e => e.getBoundingClientRect().width")
+    leaf = p.locator("#flame .fl-node").filter(has_text="dgemm_kernel_HASWELL")
+    assert leaf.count() == 1
+    assert "native code in libopenblas.so.0" in leaf.get_attribute("title")
+    assert abs(leaf.evaluate("e => e.getBoundingClientRect().width") - fw * 0.03 / total) < 1.5
+    parent_top = p.locator("#flame .fl-node").filter(has_text="Pipeline.run app.py:24").evaluate(
+        "e => e.getBoundingClientRect().top")
+    assert leaf.evaluate("e => e.getBoundingClientRect().top") > parent_top
+
+
 def test_no_flame_chart_without_stacks(open_page):
     prof = vp.realistic()
     prof["stacks"] = []

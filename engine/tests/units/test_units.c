@@ -1,15 +1,17 @@
 /* Unit tests of the engine's plain-C pieces (no Python): the lock-free ring
- * under concurrent producers, the hash map and string interner, and the JSON
- * writer's escaping.  Built twice by tests/engine_c (plain and with
+ * under concurrent producers, the hash map and string interner, the JSON
+ * writer's escaping, and the names of native addresses.  Built twice by tests/engine_c (plain and with
  * ASan+UBSan); each test is a separate invocation so a crash names it. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsonw.h"
 #include "ring.h"
+#include "symbols.h"
 #include "table.h"
 
 #define CHECK(cond)                                                                            \
@@ -153,6 +155,40 @@ test_json_escaping(void)
     return 0;
 }
 
+/* A static function: only the binary's .symtab names it (dladdr cannot). */
+__attribute__((noinline)) static int
+symbols_static_target(int x)
+{
+    return x * 3 + 1;
+}
+
+static int
+test_symbols(void)
+{
+    scalene_symbol_t sym;
+    uintptr_t pc = (uintptr_t)&symbols_static_target + 2;
+    CHECK(symbols_static_target(1) == 4);
+    CHECK(scalene_symbolize(pc, &sym));
+    CHECK(strcmp(sym.symbol, "symbols_static_target") == 0);
+    CHECK(sym.offset == 2);
+    CHECK(strcmp(sym.module, "test_units") == 0);
+    /* the cached answer is the same */
+    scalene_symbol_t again;
+    CHECK(scalene_symbolize(pc, &again));
+    CHECK(again.symbol == sym.symbol && again.offset == 2);
+    /* a shared library's exported function (one that ASan does not wrap) */
+    CHECK(scalene_symbolize((uintptr_t)&getpid, &sym));
+    CHECK(strncmp(sym.module, "libc", 4) == 0);
+    CHECK(strstr(sym.symbol, "getpid") != NULL);
+    /* no object there */
+    CHECK(!scalene_symbolize(16, &sym));
+    CHECK(!scalene_symbolize(0, &sym));
+    scalene_symbols_reset();
+    CHECK(scalene_symbolize(pc, &sym) && strcmp(sym.symbol, "symbols_static_target") == 0);
+    scalene_symbols_reset(); /* nothing leaks (ASan's leak check) */
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,6 +200,7 @@ main(int argc, char **argv)
     if (!strcmp(argv[1], "ring_full_drops")) return test_ring_full_drops();
     if (!strcmp(argv[1], "map_and_strings")) return test_map_and_strings();
     if (!strcmp(argv[1], "json_escaping")) return test_json_escaping();
+    if (!strcmp(argv[1], "symbols")) return test_symbols();
     fprintf(stderr, "unknown test %s\n", argv[1]);
     return 2;
 }

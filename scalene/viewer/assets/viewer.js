@@ -751,6 +751,19 @@
         ch.value += v; ch.py += py; ch.c += c;
         node = ch;
       });
+      // the C functions its native samples were in: one level deeper
+      (Array.isArray(st.native_leaves) ? st.native_leaves : []).forEach(function (leaf) {
+        if (!isObj(leaf)) return;
+        var lv = num(st.count) ? num(leaf.count) : num(leaf.c_time), lc = num(leaf.c_time);
+        if (lv <= 0) return;
+        var key = "native " + String(leaf.module || "") + " " + String(leaf.symbol || ""), ch = node.children.get(key);
+        if (!ch) {
+          ch = { key: key, fn: String(leaf.symbol || "<native>"), file: String(leaf.module || ""), line: "", native: true,
+                 value: 0, py: 0, c: 0, children: new Map(), parent: node };
+          node.children.set(key, ch);
+        }
+        ch.value += lv; ch.c += lc;
+      });
     });
     return root;
   }
@@ -785,11 +798,11 @@
       nodes.forEach(function (it) {
         var n = it[0], share = n.value / total * 100;
         var ratio = n.py + n.c > 0 ? n.py / (n.py + n.c) : 0.5;
-        var hue = Math.round(190 + 30 * ratio), light = 70 + hashHue(n.fn) % 12;
+        var hue = n.native ? 32 : Math.round(190 + 30 * ratio), light = 70 + hashHue(n.fn) % 12;
         var label = n === tree ? "all (" + pct(100) + ")" : n.fn + (n.file ? "  " + splitPath(n.file)[1] + (n.line ? ":" + n.line : "") : "");
         var div = h("div", {
           cls: "fl-node", text: label,
-          title: (n === tree ? "all samples" : n.fn + "\n" + n.file + (n.line ? ":" + n.line : "")) + "\n" + exact(share) + "% of samples" +
+          title: (n === tree ? "all samples" : n.fn + "\n" + (n.native ? "native code in " : "") + n.file + (n.line ? ":" + n.line : "")) + "\n" + exact(share) + "% of samples" +
             (n.py + n.c > 0 ? "\nPython " + exact(n.py / total * 100) + "%, native " + exact(n.c / total * 100) + "%" : ""),
           style: { left: (it[1] * 100) + "%", width: (it[2] * 100) + "%", top: (it[3] * ROW) + "px", background: "hsl(" + hue + ",62%," + light + "%)" },
         });
