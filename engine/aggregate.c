@@ -291,8 +291,10 @@ native_leaf_unlocked(uintptr_t pc, int32_t *triple)
     return 1;
 }
 
-static void
-add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked, double w)
+/* The stack entry of picked frames (innermost first), ending in `leaf` if
+ * not NULL. */
+static scalene_stack_t *
+stack_of_picked_unlocked(const int32_t *picked, int npicked, const int32_t *leaf)
 {
     int32_t triples[3 * SCALENE_MAX_STACK_FRAMES];
     int n = 0;
@@ -303,10 +305,19 @@ add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked
         triples[3 * n + 2] = picked[2 * i + 1];
         n++;
     }
-    if (s->kind == SCALENE_SAMPLE_CPU && s->native && native_leaf_unlocked(s->pc, &triples[3 * n])) {
+    if (leaf != NULL) {
+        memcpy(&triples[3 * n], leaf, 3 * sizeof(int32_t));
         n++;
     }
-    scalene_stack_t *st = scalene_agg_stack_entry_unlocked(triples, n);
+    return scalene_agg_stack_entry_unlocked(triples, n);
+}
+
+static void
+add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked, double w)
+{
+    int32_t leaf[3];
+    int has_leaf = s->kind == SCALENE_SAMPLE_CPU && s->native && native_leaf_unlocked(s->pc, leaf);
+    scalene_stack_t *st = stack_of_picked_unlocked(picked, npicked, has_leaf ? leaf : NULL);
     if (st != NULL) {
         add_cpu(&st->cpu, s, w);
         add_stack_run_unlocked(s, (int32_t)(st - scalene_tables.stacks));
@@ -399,28 +410,52 @@ scalene_agg_pick_unlocked(const scalene_frame_t *frames, int n, int32_t *line, i
     return 0;
 }
 
-static void
-aggregate_unlocked(const scalene_sample_t *s)
+/* The reported frames of a sample, innermost first, as (info, lineno)
+ * pairs in picked[]: all of them when stacks are collected, else the first. */
+static int
+pick_frames_unlocked(const scalene_frame_t *frames, int n, int32_t *picked)
 {
     scalene_tables_t *t = &scalene_tables;
-    double w = (double)s->weight_ns / 1e9;
-    int32_t picked[2 * SCALENE_MAX_FRAMES]; /* (info, lineno) of reported frames, innermost first */
     int npicked = 0;
-    for (int i = 0; i < s->nframes; i++) {
-        int32_t index = scalene_codecache_lookup(s->frames[i].code, s->frames[i].stamp);
+    for (int i = 0; i < n; i++) {
+        int32_t index = scalene_codecache_lookup(frames[i].code, frames[i].stamp);
         if (index < 0 || index >= ninfos) {
             continue; /* its names were lost (codeinfo ring full) */
         }
         const scalene_file_t *f = &t->files[infos[index].file];
-        if (line_allowed(f, s->frames[i].lineno)) {
+        if (line_allowed(f, frames[i].lineno)) {
             picked[2 * npicked] = index;
-            picked[2 * npicked + 1] = s->frames[i].lineno;
+            picked[2 * npicked + 1] = frames[i].lineno;
             npicked++;
             if (!t->collect_stacks) {
                 break;
             }
         }
     }
+    return npicked;
+}
+
+void
+scalene_agg_memory_stack_unlocked(const scalene_frame_t *frames, int n, double bytes)
+{
+    int32_t picked[2 * SCALENE_MAX_FRAMES];
+    if (!scalene_tables.collect_stacks || n > SCALENE_MAX_FRAMES) {
+        return;
+    }
+    int npicked = pick_frames_unlocked(frames, n, picked);
+    scalene_stack_t *st = npicked > 0 ? stack_of_picked_unlocked(picked, npicked, NULL) : NULL;
+    if (st != NULL) {
+        st->malloc_b += bytes;
+    }
+}
+
+static void
+aggregate_unlocked(const scalene_sample_t *s)
+{
+    scalene_tables_t *t = &scalene_tables;
+    double w = (double)s->weight_ns / 1e9;
+    int32_t picked[2 * SCALENE_MAX_FRAMES]; /* (info, lineno) of reported frames, innermost first */
+    int npicked = pick_frames_unlocked(s->frames, s->nframes, picked);
     if (npicked == 0) {
         t->unattributed_s += w;
         t->unattributed_samples++;

@@ -67,6 +67,7 @@ typedef struct {
     int32_t *frames;
     int32_t nframes;
     scalene_cpu_totals_t cpu;
+    double malloc_b; /* sampled bytes allocated in this stack (memory_stacks) */
 } scalene_stack_t;
 
 /* combined_stacks_timeline: consecutive samples of one thread with the same
@@ -156,6 +157,9 @@ scalene_line_t *scalene_agg_line_entry_unlocked(int32_t file, int32_t lineno);
 scalene_func_t *scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name);
 scalene_stack_t *scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n);
 void scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when);
+/* memory_stacks: a sampled allocation of `bytes` by these frames (innermost
+ * first); nothing unless stacks are collected. */
+void scalene_agg_memory_stack_unlocked(const scalene_frame_t *frames, int n, double bytes);
 /* Append another process's timeline run (its t is from that process's
  * first sample). */
 void scalene_agg_add_run_unlocked(const scalene_stack_run_t *run);

@@ -253,6 +253,9 @@ scalene_memprof_aggregate_unlocked(const scalene_memsample_t *records, int n)
         }
         if (r->kind == SCALENE_MEM_MALLOC) {
             on_malloc(r, li, fi);
+            if (li >= 0) {
+                scalene_agg_memory_stack_unlocked(r->frames, r->nframes, (double)r->weight);
+            }
         } else if (r->kind == SCALENE_MEM_FREE) {
             on_free(r);
         } else if (r->kind == SCALENE_MEM_COPY) {

@@ -28,7 +28,7 @@ static uint32_t
 layout_stamp(void)
 {
     return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(scalene_mem_totals_t) * 131u +
-                      sizeof(scalene_mem_global_t) * 7u + sizeof(scalene_stack_run_t) * 17u + 6u);
+                      sizeof(scalene_mem_global_t) * 7u + sizeof(scalene_stack_run_t) * 17u + 7u);
 }
 
 /* ------------------------------------------------------------------ dump */
@@ -94,6 +94,7 @@ dump_unlocked(out_t *o)
         put_i32(o, st->nframes);
         put(o, st->frames, (size_t)st->nframes * 3 * sizeof(int32_t));
         put(o, &st->cpu, sizeof(st->cpu));
+        put(o, &st->malloc_b, sizeof(st->malloc_b));
     }
     put_i32(o, t->nruns);
     put(o, t->runs, (size_t)t->nruns * sizeof(scalene_stack_run_t));
@@ -312,7 +313,9 @@ merge_unlocked(in_t *in)
         int32_t triples[3 * SCALENE_MAX_STACK_FRAMES];
         get(in, triples, (size_t)nframes * 3 * sizeof(int32_t));
         scalene_cpu_totals_t cpu;
+        double malloc_b;
         get(in, &cpu, sizeof(cpu));
+        get(in, &malloc_b, sizeof(malloc_b));
         int ok = !in->failed;
         for (int32_t j = 0; ok && j < nframes; j++) {
             int32_t f = triples[3 * j], nm = triples[3 * j + 1], ln = triples[3 * j + 2];
@@ -333,6 +336,7 @@ merge_unlocked(in_t *in)
         scalene_stack_t *st = ok ? scalene_agg_stack_entry_unlocked(triples, nframes) : NULL;
         if (st != NULL) {
             add_totals(&st->cpu, &cpu);
+            st->malloc_b += malloc_b;
         }
         stack_map[i] = st != NULL ? (int32_t)(st - t->stacks) : -1;
     }

@@ -430,6 +430,9 @@ write_stacks(scalene_jw_t *w, const ctx_t *c)
             add_totals_cpu(&sum, &t->stacks[order[k]].cpu);
             leaves += python_depth(&t->stacks[order[k]]) < t->stacks[order[k]].nframes;
         }
+        if (sum.samples == 0) {
+            continue; /* seen by memory samples only: in memory_stacks */
+        }
         scalene_jw_begin_array(w);
         scalene_jw_begin_array(w);
         for (int32_t j = 0; j < depth; j++) {
@@ -469,6 +472,51 @@ write_stacks(scalene_jw_t *w, const ctx_t *c)
     scalene_jw_end_array(w);
 }
 
+/* A stack's frames as combined_stacks and memory_stacks write them. */
+static void
+write_frame_dicts(scalene_jw_t *w, const ctx_t *c, const scalene_stack_t *st)
+{
+    scalene_tables_t *t = &scalene_tables;
+    scalene_jw_begin_array(w);
+    for (int32_t j = 0; j < st->nframes; j++) {
+        const int32_t *f = &st->frames[3 * j];
+        scalene_jw_begin_object(w);
+        if (f[0] == SCALENE_NATIVE_FRAME) {
+            scalene_jw_key(w, "display_name");
+            scalene_jw_string(w, scalene_strings_get(&t->strings, f[1]), 0);
+            scalene_jw_key(w, "filename_or_module");
+            scalene_jw_string(w, scalene_strings_get(&t->strings, f[2]), 0);
+            scalene_jw_key(w, "kind");
+            scalene_jw_string(w, "native", 0);
+        } else {
+            scalene_jw_key(w, "display_name");
+            scalene_jw_string(w, frame_qualname(c, f[0], f[1]), 0);
+            scalene_jw_key(w, "filename_or_module");
+            scalene_jw_string(w, scalene_strings_get(&t->strings, t->files[f[0]].name), 0);
+            scalene_jw_key(w, "kind");
+            scalene_jw_string(w, "py", 0);
+            scalene_jw_key(w, "line");
+            scalene_jw_int(w, f[2]);
+        }
+        scalene_jw_end_object(w);
+    }
+    scalene_jw_end_array(w);
+}
+
+/* Position of stack i in combined_stacks, which leaves out the stacks that
+ * only memory samples saw (no CPU sample, so no timeline run points there). */
+static int32_t *
+combined_positions(void)
+{
+    scalene_tables_t *t = &scalene_tables;
+    int32_t *pos = malloc((size_t)(t->nstacks > 0 ? t->nstacks : 1) * sizeof(int32_t));
+    int32_t next = 0;
+    for (int32_t i = 0; pos != NULL && i < t->nstacks; i++) {
+        pos[i] = t->stacks[i].cpu.samples > 0 ? next++ : -1;
+    }
+    return pos;
+}
+
 /* "combined_stacks": every stack as recorded, Python frames and the native
  * leaf, with its sample count; the timeline's stack_index points here. */
 static void
@@ -478,32 +526,31 @@ write_combined_stacks(scalene_jw_t *w, const ctx_t *c)
     scalene_jw_begin_array(w);
     for (int32_t i = 0; i < t->nstacks; i++) {
         const scalene_stack_t *st = &t->stacks[i];
-        scalene_jw_begin_array(w);
-        scalene_jw_begin_array(w);
-        for (int32_t j = 0; j < st->nframes; j++) {
-            const int32_t *f = &st->frames[3 * j];
-            scalene_jw_begin_object(w);
-            if (f[0] == SCALENE_NATIVE_FRAME) {
-                scalene_jw_key(w, "display_name");
-                scalene_jw_string(w, scalene_strings_get(&t->strings, f[1]), 0);
-                scalene_jw_key(w, "filename_or_module");
-                scalene_jw_string(w, scalene_strings_get(&t->strings, f[2]), 0);
-                scalene_jw_key(w, "kind");
-                scalene_jw_string(w, "native", 0);
-            } else {
-                scalene_jw_key(w, "display_name");
-                scalene_jw_string(w, frame_qualname(c, f[0], f[1]), 0);
-                scalene_jw_key(w, "filename_or_module");
-                scalene_jw_string(w, scalene_strings_get(&t->strings, t->files[f[0]].name), 0);
-                scalene_jw_key(w, "kind");
-                scalene_jw_string(w, "py", 0);
-                scalene_jw_key(w, "line");
-                scalene_jw_int(w, f[2]);
-            }
-            scalene_jw_end_object(w);
+        if (st->cpu.samples == 0) {
+            continue; /* as in combined_positions() */
         }
-        scalene_jw_end_array(w);
+        scalene_jw_begin_array(w);
+        write_frame_dicts(w, c, st);
         scalene_jw_int(w, (int64_t)st->cpu.samples);
+        scalene_jw_end_array(w);
+    }
+    scalene_jw_end_array(w);
+}
+
+/* "memory_stacks": the Python stacks of sampled allocations, MB each. */
+static void
+write_memory_stacks(scalene_jw_t *w, const ctx_t *c)
+{
+    scalene_tables_t *t = &scalene_tables;
+    scalene_jw_begin_array(w);
+    for (int32_t i = 0; i < t->nstacks; i++) {
+        const scalene_stack_t *st = &t->stacks[i];
+        if (st->malloc_b <= 0) {
+            continue;
+        }
+        scalene_jw_begin_array(w);
+        write_frame_dicts(w, c, st);
+        scalene_jw_double(w, (double)(int64_t)(st->malloc_b / MIB * 1e6 + 0.5) / 1e6);
         scalene_jw_end_array(w);
     }
     scalene_jw_end_array(w);
@@ -527,8 +574,11 @@ write_combined_timeline(scalene_jw_t *w)
 {
     scalene_tables_t *t = &scalene_tables;
     int32_t *order = malloc((size_t)(t->nruns > 0 ? t->nruns : 1) * sizeof(int32_t));
+    int32_t *pos = combined_positions();
     scalene_jw_begin_array(w);
-    if (order == NULL) {
+    if (order == NULL || pos == NULL) {
+        free(order);
+        free(pos);
         scalene_jw_end_array(w);
         return;
     }
@@ -539,13 +589,16 @@ write_combined_timeline(scalene_jw_t *w)
     double origin = t->nruns > 0 ? t->runs[order[0]].t : 0;
     for (int32_t i = 0; i < t->nruns; i++) {
         const scalene_stack_run_t *r = &t->runs[order[i]];
+        if (r->stack < 0 || r->stack >= t->nstacks || pos[r->stack] < 0) {
+            continue;
+        }
         scalene_jw_begin_object(w);
         scalene_jw_key(w, "count");
         scalene_jw_int(w, r->count);
         scalene_jw_key(w, "pid");
         scalene_jw_int(w, r->pid);
         scalene_jw_key(w, "stack_index");
-        scalene_jw_int(w, r->stack);
+        scalene_jw_int(w, pos[r->stack]);
         scalene_jw_key(w, "t_sec");
         scalene_jw_double(w, (double)(int64_t)((r->t - origin) * 1e6 + 0.5) / 1e6);
         scalene_jw_key(w, "thread_id");
@@ -553,6 +606,7 @@ write_combined_timeline(scalene_jw_t *w)
         scalene_jw_end_object(w);
     }
     free(order);
+    free(pos);
     scalene_jw_end_array(w);
 }
 
@@ -638,8 +692,7 @@ write_engine_key(scalene_jw_t *w, const ctx_t *c, int k)
         write_combined_timeline(w);
         break;
     case K_MEMORY_STACKS:
-        scalene_jw_begin_array(w);
-        scalene_jw_end_array(w);
+        write_memory_stacks(w, c);
         break;
     case K_FILES:
         scalene_jw_begin_object(w);

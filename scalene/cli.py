@@ -218,7 +218,8 @@ def _build_run_parser(prog: str, legacy: bool, advanced: bool) -> _Parser:
     what.add_argument("--no-stacks", dest="stacks", action="store_false",
                       help=h("do not collect call stacks (the default)"))
     what.add_argument("--async", dest="use_async", action="store_true", default=True,
-                      help=h("measure time awaited by asyncio coroutines (accepted; not measured yet)"))
+                      help=h("attribute the time asyncio coroutines spend awaiting to their await "
+                             "lines (default: on)"))
     what.add_argument("--no-async", dest="use_async", action="store_false", help=h("see --async"))
     what.add_argument("--memory-leak-detector", dest="memory_leak_detector", action="store_true", default=True,
                       help=h("point out lines whose memory keeps growing, likely leaks (default: on; "

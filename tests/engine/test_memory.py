@@ -155,3 +155,25 @@ def test_malloc_threshold_selects_files_by_allocations(scalene):
     assert dropped.returncode == 0, dropped
     assert os.path.realpath(helper) not in reported(dropped)
     assert os.path.realpath(path) in reported(dropped)
+
+
+def test_memory_stacks(scalene):
+    """With --stacks, each sampled allocation's Python stack gets its bytes:
+    the leaking loop's stack (module -> main -> leaky) holds its ~300 MiB,
+    and the stacks add up to what the lines allocated."""
+    profile, lines, _, _, path = run_mem(scalene, "leak", "--stacks")
+    stacks = profile["memory_stacks"]
+    leak_line, drop_line = line_of(path, "LEAK-LOOP"), line_of(path, "DROP-LOOP")
+    by_leaf = {}
+    for frames, mb in stacks:
+        assert all(f["kind"] == "py" and f["filename_or_module"] == path for f in frames), frames
+        by_leaf.setdefault(frames[-1]["line"], []).append((frames, mb))
+    (leak_frames, leak_mb), = by_leaf[leak_line]
+    assert [f["display_name"] for f in leak_frames] == ["<module>", "main", "leaky"], leak_frames
+    assert abs(leak_mb - 300) <= 30, leak_mb
+    (_, drop_mb), = by_leaf[drop_line]
+    assert abs(drop_mb - 300) <= 30, drop_mb
+    allocated = sum(ln["n_malloc_mb"] for ln in lines.values())
+    assert abs(sum(mb for _, mb in stacks) - allocated) <= 0.01 * allocated + 0.01, (stacks, allocated)
+    # the stacks that only allocation samples saw are not CPU stacks
+    assert all(hits >= 1 for _, hits in profile["combined_stacks"])

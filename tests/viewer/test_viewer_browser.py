@@ -247,6 +247,33 @@ def test_flame_chart_native_leaves(open_page):
     assert leaf.evaluate("e => e.getBoundingClientRect().top") > parent_top
 
 
+def test_flame_chart_of_memory(open_page):
+    """memory_stacks give a second flame chart, weighed in MB, behind a switch."""
+    prof = vp.realistic()
+    app = prof["program"] if "program" in prof else next(iter(prof["files"]))
+
+    def frames(*names_lines):
+        return [{"kind": "py", "display_name": n, "filename_or_module": app, "line": ln} for n, ln in names_lines]
+
+    prof["memory_stacks"] = [
+        [frames(("<module>", 44), ("main", 34), ("build", 29)), 300.0],
+        [frames(("<module>", 44), ("main", 37), ("Pipeline.run", 21)), 100.0],
+    ]
+    o = open_page(prof)
+    p = o.page
+    assert p.locator("#flame-cpu").get_attribute("aria-pressed") == "true"
+    assert p.locator("#flame .fl-node").filter(has_text="build app.py:29").count() == 1
+    p.click("#flame-memory")
+    assert p.locator("#flame-memory").get_attribute("aria-pressed") == "true"
+    fw = p.locator("#flame").evaluate("e => e.getBoundingClientRect().width")
+    build = p.locator("#flame .fl-node").filter(has_text="build app.py:29")
+    assert abs(build.evaluate("e => e.getBoundingClientRect().width") - fw * 0.75) < 1.5
+    assert "75% of sampled allocation (300 MB)" in build.get_attribute("title")
+    assert p.locator("#flame .fl-node").filter(has_text="Pipeline.score").count() == 0
+    p.click("#flame-cpu")
+    assert p.locator("#flame .fl-node").filter(has_text="Pipeline.score").count() >= 1
+
+
 def test_no_flame_chart_without_stacks(open_page):
     prof = vp.realistic()
     prof["stacks"] = []

@@ -177,6 +177,14 @@
     }
     P.maxFootprint = Math.max(num(raw.max_footprint_mb), P.maxPeak);
     P.stacks = Array.isArray(raw.stacks) ? raw.stacks : [];
+    // memory_stacks ([frame dicts, MB]) in the shape of stacks, weighed in MB
+    P.memoryStacks = (Array.isArray(raw.memory_stacks) ? raw.memory_stacks : []).map(function (e) {
+      if (!Array.isArray(e) || e.length < 2 || !Array.isArray(e[0])) return null;
+      var frames = e[0].filter(isObj).map(function (f) {
+        return String(f.filename_or_module || "") + " " + String(f.display_name || "?") + ":" + Math.floor(num(f.line)) + ";";
+      });
+      return [frames, { count: num(e[1]) }];
+    }).filter(Boolean);
     return P;
   }
 
@@ -283,6 +291,7 @@
     expanded: new Set(),
     ai: new Map(), // "fileIndex:start:end" -> {anchor, start, end, status, code, error, label}
     flameRoot: null,
+    flameKind: "cpu",
     notice: null,
   };
   try {
@@ -774,14 +783,37 @@
   }
   function flameSection() {
     var P = state.P;
-    var tree = buildFlameTree(P.stacks);
-    if (tree.value <= 0) return null;
-    var total = tree.value;
+    var trees = { cpu: buildFlameTree(P.stacks), memory: buildFlameTree(P.memoryStacks) };
+    var kinds = ["cpu", "memory"].filter(function (k) { return trees[k].value > 0; });
+    if (!kinds.length) return null;
+    var kind = kinds.indexOf(state.flameKind) >= 0 ? state.flameKind : kinds[0];
+    var tree = trees[kind], total = tree.value;
     var wrap = h("section", { cls: "file", id: "flame-section" });
     var head = h("div", { cls: "subhead", text: "Stacks (flame chart, outermost call at the top; click to zoom)" });
     var bar = h("div", { cls: "flame-bar" });
     var chart = h("div", { cls: "flame", id: "flame" });
-    wrap.appendChild(head); wrap.appendChild(bar); wrap.appendChild(chart);
+    wrap.appendChild(head);
+    if (kinds.length > 1) {
+      var switcher = h("div", { cls: "seg flame-kind", role: "group", "aria-label": "What the flame chart weighs" });
+      kinds.forEach(function (k) {
+        switcher.appendChild(h("button", {
+          type: "button", id: "flame-" + k, "aria-pressed": k === kind ? "true" : "false",
+          text: k === "cpu" ? "Time" : "Memory allocated",
+          onclick: function () {
+            if (k === kind) return;
+            kind = k; tree = trees[k]; total = tree.value; state.flameKind = k; state.flameRoot = null;
+            Array.prototype.forEach.call(switcher.children, function (b) { b.setAttribute("aria-pressed", b.id === "flame-" + k ? "true" : "false"); });
+            draw(tree);
+          },
+        }));
+      });
+      wrap.appendChild(switcher);
+    }
+    wrap.appendChild(bar); wrap.appendChild(chart);
+    function shareText(n) {
+      var share = exact(n.value / total * 100) + "%";
+      return kind === "memory" ? share + " of sampled allocation (" + mb(n.value) + ")" : share + " of samples";
+    }
     var ROW = 20;
     function draw(zoom) {
       var nodes = [], maxDepth = 0;
@@ -796,13 +828,13 @@
       walk(zoom, 0, 1, 0);
       var frag = document.createDocumentFragment();
       nodes.forEach(function (it) {
-        var n = it[0], share = n.value / total * 100;
+        var n = it[0];
         var ratio = n.py + n.c > 0 ? n.py / (n.py + n.c) : 0.5;
-        var hue = n.native ? 32 : Math.round(190 + 30 * ratio), light = 70 + hashHue(n.fn) % 12;
+        var hue = n.native ? 32 : kind === "memory" ? 140 : Math.round(190 + 30 * ratio), light = 70 + hashHue(n.fn) % 12;
         var label = n === tree ? "all (" + pct(100) + ")" : n.fn + (n.file ? "  " + splitPath(n.file)[1] + (n.line ? ":" + n.line : "") : "");
         var div = h("div", {
           cls: "fl-node", text: label,
-          title: (n === tree ? "all samples" : n.fn + "\n" + (n.native ? "native code in " : "") + n.file + (n.line ? ":" + n.line : "")) + "\n" + exact(share) + "% of samples" +
+          title: (n === tree ? (kind === "memory" ? "all sampled allocation" : "all samples") : n.fn + "\n" + (n.native ? "native code in " : "") + n.file + (n.line ? ":" + n.line : "")) + "\n" + shareText(n) +
             (n.py + n.c > 0 ? "\nPython " + exact(n.py / total * 100) + "%, native " + exact(n.c / total * 100) + "%" : ""),
           style: { left: (it[1] * 100) + "%", width: (it[2] * 100) + "%", top: (it[3] * ROW) + "px", background: "hsl(" + hue + ",62%," + light + "%)" },
         });
@@ -814,7 +846,7 @@
       bar.replaceChildren();
       if (zoom !== tree) {
         bar.appendChild(h("button", { type: "button", text: "↺ Reset zoom", onclick: function () { state.flameRoot = null; draw(tree); } }));
-        bar.appendChild(h("span", { cls: "muted", text: zoom.fn + ": " + exact(zoom.value / total * 100) + "% of samples" }));
+        bar.appendChild(h("span", { cls: "muted", text: zoom.fn + ": " + shareText(zoom) }));
       }
     }
     draw(tree);
