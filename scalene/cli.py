@@ -212,11 +212,11 @@ def _build_run_parser(prog: str, legacy: bool, advanced: bool) -> _Parser:
                       help=h("profile GPU use (NVIDIA; see the note on defaults below)"))
     what.add_argument("--memory", action="store_true",
                       help=h("profile memory: allocations, peaks, growth and copies per line"))
-    what.add_argument("--stacks", dest="stacks", action="store_true", default=False,
+    what.add_argument("--stacks", dest="stacks", action="store_true", default=True,
                       help=h("collect call stacks, for the flame chart and `scalene view --collapsed/"
-                             "--speedscope/--pprof` (default: off)"))
+                             "--speedscope/--pprof` (default: on)"))
     what.add_argument("--no-stacks", dest="stacks", action="store_false",
-                      help=h("do not collect call stacks (the default)"))
+                      help=h("do not collect call stacks"))
     what.add_argument("--async", dest="use_async", action="store_true", default=True,
                       help=h("attribute the time asyncio coroutines spend awaiting to their await "
                              "lines (default: on)"))

@@ -134,7 +134,7 @@ class Options:
         self.profile_exclude: str = ""
         self.profile_system_libraries: bool = False
         self.program_path: str = ""
-        self.stacks: bool = False
+        self.stacks: bool = True
         self.reduced_profile: bool = False
         self.cpu_percent_threshold: float = 1.0
         self.malloc_threshold: float = 100.0

@@ -27,8 +27,8 @@ class ExportError(Exception):
 
 
 NO_STACKS_MESSAGE = (
-    "the profile has no call stacks to export; "
-    "re-run the profiler with --stacks"
+    "the profile has no call stacks to export: it was recorded with --no-stacks, "
+    "or too briefly to take samples; re-run with --stacks (the default) for longer"
 )
 
 

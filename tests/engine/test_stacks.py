@@ -57,8 +57,19 @@ def test_exports(stacked, tmp_path):
         assert proc.returncode == 0 and "calc" in proc.stdout, proc.stdout
 
 
+def test_stacks_are_on_by_default(tmp_path):
+    run = run_scalene(["run", program("julia.py"), "---", "150"], tmp_path)
+    assert run.returncode == 0, run
+    assert run.profile["stacks"] and run.profile["combined_stacks"]
+    off = run_scalene(["run", "--no-stacks", program("julia.py"), "---", "150"], tmp_path)
+    assert off.returncode == 0, off
+    assert off.profile["stacks"] == [] and off.profile["combined_stacks"] == []
+    assert off.profile["files"], "--no-stacks still profiles lines"
+
+
 def test_export_without_stacks_says_why(tmp_path):
-    run = run_scalene(["run", program("exits3.py")], tmp_path)
+    path = program("julia.py")
+    run = run_scalene(["run", "--no-stacks", path, "---", "100"], tmp_path)
     out = run_scalene(["view", "--collapsed", "-o", str(tmp_path / "x.folded"), run.profile_path], tmp_path,
                       outfile=False)
     assert out.returncode != 0
