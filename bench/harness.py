@@ -338,11 +338,13 @@ def make_configs() -> dict[str, Config]:
     def plain(p, tmp):
         return RunSpec([str(venvs.venv_python("plain")), *_prog_argv(p)], str(tmp))
 
-    def ours(full):
+    def ours(full, stacks=True):
         def build(p, tmp):
             argv = [str(venvs.venv_python("plain")), "-m", "scalene", "run"]
             if not full:
                 argv.append("--cpu-only")
+            if not stacks:
+                argv.append("--no-stacks")
             argv += ["-o", str(tmp / "profile.json"), str(p.script)]
             if p.args:
                 argv += ["---", *p.args]
@@ -406,6 +408,9 @@ def make_configs() -> dict[str, Config]:
         Config("ours-cpu", "ours (CPU only)", "line", "plain", ours(False), sc_parse, group="ours"),
         Config("ours-full", "ours (full: CPU+memory)", "line", "plain", ours(True), sc_parse, group="ours",
                mem_parse=mem_parse),
+        # What call stacks (on by default) cost: `--peers ours-full-nostacks`.
+        Config("ours-full-nostacks", "ours (full, --no-stacks)", "line", "plain", ours(True, stacks=False), sc_parse,
+               group="ours", mem_parse=mem_parse),
         Config("cprofile", "cProfile", "function", "plain", cprofile,
                lambda p, tmp: parse_cprofile(tmp / "cprofile.prof", p.gt_source, _truth_functions(p))),
         Config("scalene-cpu", "Scalene (CPU only)", "line", "scalene", scalene(False), sc_parse, dist="scalene"),
