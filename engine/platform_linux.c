@@ -5,9 +5,12 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <link.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -270,3 +273,86 @@ scalene_sleep_until_ns(int64_t deadline_ns)
 }
 
 #endif /* __linux__ */
+
+/* ------------------------------------------------------- crash reports */
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+#define N_CRASH_SIGNALS (sizeof(crash_signals) / sizeof(crash_signals[0]))
+/* The handlers we replaced; written once at install, before any crash. */
+static struct sigaction previous_crash_action[N_CRASH_SIGNALS];
+
+static void
+write_str(const char *s)
+{
+    ssize_t unused = write(2, s, strlen(s));
+    (void)unused;
+}
+
+static void
+write_num(const char *label, unsigned long v, int hex)
+{
+    char buf[32], *p = buf + sizeof(buf);
+    *--p = '\0';
+    do {
+        *--p = "0123456789abcdef"[v % (hex ? 16 : 10)];
+        v /= hex ? 16 : 10;
+    } while (v != 0 && p > buf + 2);
+    if (hex) {
+        *--p = 'x';
+        *--p = '0';
+    }
+    write_str(label);
+    write_str(p);
+}
+
+static void
+on_crash(int signo, siginfo_t *si, void *ucontext)
+{
+    size_t k = 0;
+    while (k < N_CRASH_SIGNALS && crash_signals[k] != signo) {
+        k++;
+    }
+    write_num("\nscalene: fatal signal ", (unsigned long)signo, 0);
+    write_num(" in pid ", (unsigned long)getpid(), 0);
+    write_num(" tid ", (unsigned long)syscall(SYS_gettid), 0);
+    write_num(" at pc ", (unsigned long)scalene_interrupted_pc(ucontext), 1);
+    write_num(" address ", (unsigned long)(uintptr_t)si->si_addr, 1);
+    write_str("; C stack:\n");
+    void *frames[64];
+    int n = backtrace(frames, 64); /* libgcc was loaded at install: no dlopen here */
+    backtrace_symbols_fd(frames, n, 2);
+    /* The previous handler (faulthandler) takes it from here: restored,
+     * and the faulting instruction runs again on return. */
+    if (k < N_CRASH_SIGNALS) {
+        sigaction(signo, &previous_crash_action[k], NULL);
+    } else {
+        signal(signo, SIG_DFL);
+    }
+    if (si->si_code <= 0) { /* sent (raise, abort, kill): not re-triggered by returning */
+        raise(signo);
+    }
+}
+
+void
+scalene_install_crash_report(void)
+{
+    static int installed;
+    const char *on = getenv("SCALENE_CRASH_REPORT");
+    if (installed || on == NULL || on[0] == '\0' || on[0] == '0') {
+        return;
+    }
+    if (dlsym(RTLD_DEFAULT, "__asan_init") != NULL) {
+        return; /* AddressSanitizer owns fatal signals and reports them better */
+    }
+    installed = 1;
+    void *warm[1];
+    backtrace(warm, 1); /* loads libgcc_s now, not inside the handler */
+    for (size_t k = 0; k < N_CRASH_SIGNALS; k++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_crash;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(crash_signals[k], &sa, &previous_crash_action[k]);
+    }
+}

@@ -56,6 +56,7 @@ def child_env(extra=None):
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("PYTHONSTARTUP", None)
     env.setdefault("PYTHONFAULTHANDLER", "1")
+    env.setdefault("SCALENE_CRASH_REPORT", "1")  # C stack of a crash, then faulthandler's
     if extra:
         env.update(extra)
     return env
@@ -94,8 +95,10 @@ def run_scalene(args, tmp_path, timeout=180, env=None, outfile=True, cwd=None, s
         text=True,
         timeout=timeout,
     )
-    if proc.returncode < 0:  # killed by a signal: keep the whole report (pytest shows captured output)
-        print("scalene %s died by signal %d; its stderr:\n%s" % (" ".join(argv), -proc.returncode, proc.stderr))
+    if proc.returncode < 0 or "Fatal Python error" in proc.stderr or "scalene: fatal signal" in proc.stderr:
+        # a crash, of the profiler or of a child process: keep the whole
+        # report (pytest shows captured output; its assertion message is cut)
+        print("scalene %s exited %d after a crash; its stderr:\n%s" % (" ".join(argv), proc.returncode, proc.stderr))
     return Run(proc, profile)
 
 

@@ -31,3 +31,19 @@ def test_sixteen_threads_many_runs(tmp_path):
         run = run_scalene(["run", path, "---", "0.12"], tmp_path, timeout=60)
         assert run.returncode == 0, (i, run)
         assert run.profile["files"], (i, run)
+
+
+def test_a_crash_reports_its_c_stack(tmp_path):
+    """With SCALENE_CRASH_REPORT=1 (the suite sets it) a program that dies of
+    SIGSEGV in native code gets the crashing thread's C stack, then
+    faulthandler's Python traceback, and still dies of SIGSEGV."""
+    if os.environ.get("SCALENE_SANITIZE"):
+        pytest.skip("under AddressSanitizer its own report replaces ours")
+    path = program("segfault.py")
+    run = run_scalene(["run", path], tmp_path)
+    assert run.returncode == -11, run
+    err = run.stderr
+    assert "scalene: fatal signal 11 in pid" in err, err
+    assert "_ctypes" in err.split("C stack:", 1)[1], err
+    assert err.index("C stack:") < err.index("Fatal Python error: Segmentation fault"), err
+    assert "line %d in crash" % line_of(path, "CRASH-LINE") in err, err
