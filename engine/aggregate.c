@@ -99,7 +99,8 @@ scalene_agg_file_for_name_unlocked(int32_t name)
 static void
 add_codeinfo_unlocked(const scalene_codeinfo_t *ci)
 {
-    if (scalene_codecache_lookup(ci->code, ci->stamp) >= 0) {
+    if (ci->code == 0 || scalene_codecache_lookup(ci->code, ci->stamp) >= 0) {
+        /* code 0: a record abandoned by a faulting walk (sampler.c) */
         return;
     }
     scalene_tables_t *t = &scalene_tables;

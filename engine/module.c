@@ -785,7 +785,7 @@ engine_exec(PyObject *module)
     if (!atfork_done) {
         pthread_atfork(NULL, NULL, after_fork_child);
         atfork_done = 1;
-        scalene_install_crash_report();
+        scalene_sampler_install_fault_guard();
     }
     if (PyModule_AddIntConstant(module, "MAX_FRAMES", SCALENE_MAX_FRAMES) != 0) {
         return -1;

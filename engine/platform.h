@@ -64,12 +64,14 @@ uintptr_t scalene_interrupted_pc(void *ucontext);
 void scalene_interpreter_ranges_init(void);
 int scalene_pc_in_interpreter(uintptr_t pc);
 
-/* Crash reports (SCALENE_CRASH_REPORT=1; the test suite sets it): on
- * SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT, write the C stack of the
- * crashing thread to stderr, then hand the signal to the handler that was
- * there before (faulthandler's Python traceback, then the default action).
- * Call once, after faulthandler is enabled; not signal-safe. */
-void scalene_install_crash_report(void);
+/* Fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT).  `recover` runs
+ * first, in the handler: it may siglongjmp out (a fault inside a guarded
+ * read) and otherwise returns.  Then, with SCALENE_CRASH_REPORT=1 (the test
+ * suite sets it), the crashing thread's C stack is written to stderr, and the
+ * signal goes on to the handler that was there before (faulthandler's
+ * Python traceback), or to the default action.  Call once, after
+ * faulthandler is enabled; not signal-safe. */
+void scalene_fatal_signals_install(void (*recover)(int signo));
 
 /* Sleep until the monotonic clock reaches `deadline_ns` (not signal-safe). */
 void scalene_sleep_until_ns(int64_t deadline_ns);

@@ -274,12 +274,15 @@ scalene_sleep_until_ns(int64_t deadline_ns)
 
 #endif /* __linux__ */
 
-/* ------------------------------------------------------- crash reports */
+/* ------------------------------------------------------- fatal signals */
 
-static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
-#define N_CRASH_SIGNALS (sizeof(crash_signals) / sizeof(crash_signals[0]))
-/* The handlers we replaced; written once at install, before any crash. */
-static struct sigaction previous_crash_action[N_CRASH_SIGNALS];
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+#define N_FATAL_SIGNALS (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+/* Written once by scalene_fatal_signals_install, before any of them can be
+ * delivered to our handler; read-only afterwards. */
+static struct sigaction previous_fatal_action[N_FATAL_SIGNALS];
+static void (*fatal_recover)(int signo);
+static int crash_report; /* SCALENE_CRASH_REPORT was set (and no ASan) */
 
 static void
 write_str(const char *s)
@@ -306,12 +309,8 @@ write_num(const char *label, unsigned long v, int hex)
 }
 
 static void
-on_crash(int signo, siginfo_t *si, void *ucontext)
+write_crash_report(int signo, siginfo_t *si, void *ucontext)
 {
-    size_t k = 0;
-    while (k < N_CRASH_SIGNALS && crash_signals[k] != signo) {
-        k++;
-    }
     write_num("\nscalene: fatal signal ", (unsigned long)signo, 0);
     write_num(" in pid ", (unsigned long)getpid(), 0);
     write_num(" tid ", (unsigned long)syscall(SYS_gettid), 0);
@@ -321,38 +320,62 @@ on_crash(int signo, siginfo_t *si, void *ucontext)
     void *frames[64];
     int n = backtrace(frames, 64); /* libgcc was loaded at install: no dlopen here */
     backtrace_symbols_fd(frames, n, 2);
-    /* The previous handler (faulthandler) takes it from here: restored,
-     * and the faulting instruction runs again on return. */
-    if (k < N_CRASH_SIGNALS) {
-        sigaction(signo, &previous_crash_action[k], NULL);
-    } else {
-        signal(signo, SIG_DFL);
+}
+
+static void
+on_fatal_signal(int signo, siginfo_t *si, void *ucontext)
+{
+    size_t k = 0;
+    while (k < N_FATAL_SIGNALS && fatal_signals[k] != signo) {
+        k++;
     }
-    if (si->si_code <= 0) { /* sent (raise, abort, kill): not re-triggered by returning */
+    if (fatal_recover != NULL) {
+        fatal_recover(signo); /* may not return: a guarded read jumps back */
+    }
+    if (crash_report) {
+        write_crash_report(signo, si, ucontext);
+    }
+    /* Hand it on, as faulthandler does: to the previous handler if there was
+     * one, else the default action (restored, then the signal again). */
+    const struct sigaction *prev = k < N_FATAL_SIGNALS ? &previous_fatal_action[k] : NULL;
+    if (prev != NULL && (prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
+        prev->sa_sigaction(signo, si, ucontext);
+        return;
+    }
+    if (prev != NULL && !(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
+        prev->sa_handler != SIG_IGN) {
+        prev->sa_handler(signo);
+        return;
+    }
+    signal(signo, SIG_DFL);
+    if (si->si_code <= 0 || signo == SIGABRT) { /* sent, not a fault: returning would not repeat it */
         raise(signo);
     }
 }
 
 void
-scalene_install_crash_report(void)
+scalene_fatal_signals_install(void (*recover)(int signo))
 {
     static int installed;
-    const char *on = getenv("SCALENE_CRASH_REPORT");
-    if (installed || on == NULL || on[0] == '\0' || on[0] == '0') {
+    if (installed) {
         return;
     }
-    if (dlsym(RTLD_DEFAULT, "__asan_init") != NULL) {
-        return; /* AddressSanitizer owns fatal signals and reports them better */
-    }
     installed = 1;
-    void *warm[1];
-    backtrace(warm, 1); /* loads libgcc_s now, not inside the handler */
-    for (size_t k = 0; k < N_CRASH_SIGNALS; k++) {
+    fatal_recover = recover;
+    const char *on = getenv("SCALENE_CRASH_REPORT");
+    crash_report = on != NULL && on[0] != '\0' && on[0] != '0' &&
+                   dlsym(RTLD_DEFAULT, "__asan_init") == NULL; /* ASan reports crashes itself, better */
+    if (crash_report) {
+        void *warm[1];
+        backtrace(warm, 1); /* loads libgcc_s now, not inside the handler */
+    }
+    for (size_t k = 0; k < N_FATAL_SIGNALS; k++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
-        sa.sa_sigaction = on_crash;
+        sa.sa_sigaction = on_fatal_signal;
+        /* NODEFER: a guarded read that jumps back leaves the mask as it was */
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
         sigemptyset(&sa.sa_mask);
-        sigaction(crash_signals[k], &sa, &previous_crash_action[k]);
+        sigaction(fatal_signals[k], &sa, &previous_fatal_action[k]);
     }
 }

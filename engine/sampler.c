@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,6 +50,15 @@ typedef struct {
      * the thread blocks the signal (queued real-time signals count against
      * the user's RLIMIT_SIGPENDING). */
     _Atomic int kick_pending;
+    /* The handler's frame walk in progress on this thread, and where a fault
+     * inside it jumps back to (see walk_guarded). */
+    _Atomic int walking;
+    sigjmp_buf walk_jmp;
+    /* A codeinfo record reserved by the guarded walk and not yet published:
+     * a fault abandons it, and it must still be published (empty) or the
+     * ring would wait for it forever. */
+    scalene_codeinfo_t *volatile pending_info;
+    uint64_t pending_pos;
 } thread_slot_t;
 
 /* Slots are claimed FREE -> CLAIMED -> ACTIVE by register (under
@@ -79,7 +90,7 @@ static int ticker_stop; /* ticker_lock */
  * writes, handlers read). */
 static _Atomic uint32_t core_util_bits;
 
-static _Atomic uint64_t n_cpu_samples, n_idle_samples, n_timer_failures;
+static _Atomic uint64_t n_cpu_samples, n_idle_samples, n_timer_failures, n_walk_faults;
 
 /* The latest GPU readings (float bits), polled by the sampler thread and
  * copied into every sample; gpu_state is what scalene_gpu_open() said
@@ -249,14 +260,20 @@ scalene_code_describe(void *p, scalene_codeinfo_t *out)
 #endif
 }
 
-int
-scalene_capture_frames(void *tstate, scalene_frame_t *frames, int max, int *top_opcode)
+/* Fault injection for the test of the guard (SCALENE_TEST_WALK_FAULT=N:
+ * every Nth walk reads a bad address before walking, and every other
+ * codeinfo record the guarded walk reserves faults before it is
+ * published); 0 = off.  Written once at install, before sampling. */
+static int inject_walk_fault_every;
+static _Atomic unsigned walks_done, reservations_done;
+static const volatile char *volatile injected_bad_address = (const volatile char *)(uintptr_t)0x47;
+
+/* Line numbers and code identities of raw frames whose code objects the
+ * walk validated; names of code objects not seen before go to the codeinfo
+ * ring. */
+static int
+describe_frames(const scalene_raw_frame_t *raw, int n, scalene_frame_t *frames, thread_slot_t *guard)
 {
-    scalene_raw_frame_t raw[SCALENE_MAX_FRAMES];
-    if (max > SCALENE_MAX_FRAMES) {
-        max = SCALENE_MAX_FRAMES;
-    }
-    int n = scalene_frames_capture(tstate, raw, max, top_opcode);
     for (int i = 0; i < n; i++) {
         PyCodeObject *code = (PyCodeObject *)raw[i].code;
         uint32_t stamp = scalene_code_stamp(code);
@@ -276,11 +293,104 @@ scalene_capture_frames(void *tstate, scalene_frame_t *frames, int max, int *top_
         uint64_t pos;
         scalene_codeinfo_t *info = scalene_ring_reserve(&scalene_codeinfo_ring, &pos);
         if (info != NULL) {
+            if (guard != NULL) {
+                guard->pending_pos = pos;
+                atomic_signal_fence(memory_order_seq_cst);
+                guard->pending_info = info;
+                atomic_signal_fence(memory_order_seq_cst);
+                if (__builtin_expect(inject_walk_fault_every > 0, 0) &&
+                    atomic_fetch_add_explicit(&reservations_done, 1, memory_order_relaxed) % 2 == 0) {
+                    (void)*injected_bad_address;
+                }
+            }
             scalene_code_describe(code, info);
+            if (guard != NULL) {
+                guard->pending_info = NULL;
+                atomic_signal_fence(memory_order_seq_cst);
+            }
             scalene_ring_publish(&scalene_codeinfo_ring, info, pos);
         }
     }
     return n;
+}
+
+int
+scalene_capture_frames(void *tstate, scalene_frame_t *frames, int max, int *top_opcode)
+{
+    scalene_raw_frame_t raw[SCALENE_MAX_FRAMES];
+    if (max > SCALENE_MAX_FRAMES) {
+        max = SCALENE_MAX_FRAMES;
+    }
+    return describe_frames(raw, scalene_frames_capture(tstate, raw, max, top_opcode), frames, NULL);
+}
+
+/* The signal handler's walk, guarded.  The handler interrupts a thread at
+ * any instruction, also in _PyEval_EvalFrameDefault's prologue, where the
+ * compiler may already have stored the new cframe (3.11, 3.12) or entry
+ * frame (3.13) into the thread state before filling it in: the walk then
+ * follows stack garbage (seen in CI: a fault at address 0x47 on 3.12.1,
+ * whose prologue stores tstate->cframe 0x30 bytes in and the new cframe's
+ * current_frame only later).  Stale values there can also look like a
+ * frame whose code object has since been freed, so describing the code
+ * objects (line table, names) is guarded too.  A fault makes on_fault jump
+ * back here; the sample keeps its time as unattributed, and a codeinfo
+ * record reserved half-way is published empty (code 0: never looked up). */
+
+static int
+walk_guarded(thread_slot_t *slot, scalene_frame_t *frames, int *top_opcode)
+{
+    scalene_raw_frame_t raw[SCALENE_MAX_FRAMES];
+    volatile int n = -1;
+    void *tstate = PyGILState_GetThisThreadState();
+    atomic_store_explicit(&slot->walking, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (sigsetjmp(slot->walk_jmp, 0) == 0) {
+        if (__builtin_expect(inject_walk_fault_every > 0, 0) &&
+            atomic_fetch_add_explicit(&walks_done, 1, memory_order_relaxed) % (unsigned)inject_walk_fault_every == 0) {
+            (void)*injected_bad_address;
+        }
+        int got = scalene_frames_capture(tstate, raw, SCALENE_MAX_FRAMES, top_opcode);
+        n = describe_frames(raw, got, frames, slot);
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    atomic_store_explicit(&slot->walking, 0, memory_order_relaxed);
+    if (n < 0) {
+        scalene_codeinfo_t *info = slot->pending_info;
+        if (info != NULL) {
+            slot->pending_info = NULL;
+            memset((char *)info + sizeof(scalene_ring_seq_t), 0, sizeof(*info) - sizeof(scalene_ring_seq_t));
+            scalene_ring_publish(&scalene_codeinfo_ring, info, slot->pending_pos);
+        }
+        *top_opcode = -1;
+        atomic_fetch_add_explicit(&n_walk_faults, 1, memory_order_relaxed);
+        return 0;
+    }
+    return n;
+}
+
+/* scalene_fatal_signals_install's recover hook: a SIGSEGV/SIGBUS raised by
+ * this thread's guarded walk goes back to walk_guarded. */
+static void
+on_fault(int signo)
+{
+    if (signo != SIGSEGV && signo != SIGBUS) {
+        return;
+    }
+    int tid = scalene_gettid();
+    for (int i = 0; i < SCALENE_MAX_THREADS; i++) {
+        thread_slot_t *s = &slots[i];
+        if (atomic_load_explicit(&s->walking, memory_order_relaxed) && s->tid == tid) {
+            siglongjmp(s->walk_jmp, 1);
+        }
+    }
+}
+
+void
+scalene_sampler_install_fault_guard(void)
+{
+    const char *inject = getenv("SCALENE_TEST_WALK_FAULT");
+    inject_walk_fault_every = inject != NULL ? atoi(inject) : 0;
+    scalene_fatal_signals_install(on_fault);
 }
 
 /* ----------------------------------------------------------- the handler */
@@ -319,7 +429,7 @@ on_cpu_timer(int signo, siginfo_t *si, void *ucontext)
         goto out;
     }
     int top_opcode = -1;
-    int n = scalene_capture_frames(PyGILState_GetThisThreadState(), rec->frames, SCALENE_MAX_FRAMES, &top_opcode);
+    int n = walk_guarded(slot, rec->frames, &top_opcode);
     rec->kind = SCALENE_SAMPLE_CPU;
     uintptr_t pc = scalene_interrupted_pc(ucontext);
     rec->native = (top_opcode >= 0 && call_opcodes[top_opcode]) || !scalene_pc_in_interpreter(pc);
@@ -733,6 +843,7 @@ scalene_sampler_counters(scalene_sampler_counters_t *out)
     out->idle_samples = atomic_load(&n_idle_samples);
     out->dropped_samples = atomic_load(&scalene_sample_ring.dropped);
     out->timer_failures = atomic_load(&n_timer_failures);
+    out->walk_faults = atomic_load(&n_walk_faults);
 }
 
 void
@@ -741,6 +852,7 @@ scalene_sampler_reset_counters(void)
     atomic_store(&n_cpu_samples, 0);
     atomic_store(&n_idle_samples, 0);
     atomic_store(&n_timer_failures, 0);
+    atomic_store(&n_walk_faults, 0);
     atomic_store(&scalene_sample_ring.dropped, 0);
 }
 

@@ -98,6 +98,10 @@ void scalene_code_describe(void *code, scalene_codeinfo_t *out);
  * *top_opcode. */
 int scalene_capture_frames(void *tstate, scalene_frame_t *frames, int max, int *top_opcode);
 
+/* Catch faults of the signal handler's frame walk (and, with
+ * SCALENE_CRASH_REPORT=1, report crashes): once, at module load. */
+void scalene_sampler_install_fault_guard(void);
+
 /* What the GPU layer said when sampling started (available, why...). */
 #include "gpu/gpu.h"
 void scalene_sampler_gpu_info(scalene_gpu_info_t *out);
@@ -105,6 +109,7 @@ void scalene_sampler_gpu_info(scalene_gpu_info_t *out);
 /* Counters for the profile's "profiler" section. */
 typedef struct {
     uint64_t cpu_samples, idle_samples, dropped_samples, timer_failures;
+    uint64_t walk_faults; /* frame walks abandoned on a fault (see sampler.c) */
 } scalene_sampler_counters_t;
 void scalene_sampler_counters(scalene_sampler_counters_t *out);
 void scalene_sampler_reset_counters(void);

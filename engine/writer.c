@@ -630,6 +630,7 @@ write_profiler_section(scalene_jw_t *w, const ctx_t *c)
     ITEM_I("idle_samples", k.idle_samples + t->merged_idle_samples);
     ITEM_I("dropped_samples", k.dropped_samples + t->merged_dropped_samples);
     ITEM_I("timer_failures", k.timer_failures);
+    ITEM_I("frame_walk_faults", k.walk_faults);
     ITEM_I("threads_seen", scalene_sampler_threads_seen() + t->merged_threads);
     ITEM_I("processes", 1 + t->merged_processes);
     ITEM_I("attributed_samples", t->samples);
