@@ -60,6 +60,26 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+# Processes are started one at a time, and then run side by side: CI once saw
+# exec of a case fail with EFAULT while other threads of this process were
+# starting processes too (CPython 3.11 vfork()s with the GIL released).
+_SPAWN_LOCK = threading.Lock()
+
+
+def _spawn(cmd, timeout, **kw):
+    """Like subprocess.run(cmd, capture_output=True, text=True, timeout=...),
+    with the start of the process serialised by _SPAWN_LOCK."""
+    with _SPAWN_LOCK:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise subprocess.TimeoutExpired(cmd, timeout, out, err)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 class _Runner:
     """Builds each variant once and runs cases on a small pool, on demand."""
 
@@ -73,10 +93,8 @@ class _Runner:
     def build(self, variant):
         with self.build_locks[variant]:
             if variant not in self.builds:
-                r = subprocess.run(
-                    ["make", "-s", "-C", SRC, f"VARIANT={variant}", f"-j{os.cpu_count() or 2}", "all"],
-                    capture_output=True, text=True, timeout=300,
-                )
+                r = _spawn(["make", "-s", "-C", SRC, f"VARIANT={variant}", f"-j{os.cpu_count() or 2}", "all"],
+                           timeout=300)
                 self.builds[variant] = (r.returncode, r.stdout + r.stderr)
             return self.builds[variant]
 
@@ -88,8 +106,7 @@ class _Runner:
             return ("build", rc, out)
         exe = os.path.join(BUILD, variant, prog)
         try:
-            r = subprocess.run([exe, case], capture_output=True, text=True, timeout=CASE_TIMEOUT,
-                               errors="replace")
+            r = _spawn([exe, case], timeout=CASE_TIMEOUT, errors="replace")
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
             err = (e.stderr or b"").decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
@@ -108,13 +125,12 @@ class _Runner:
         if not os.path.exists(so) or os.path.getmtime(so) < max(os.path.getmtime(d) for d in deps):
             cmd = ["gcc", *EXT_FLAGS, f"-I{include}", f"-I{os.path.join(ROOT, 'engine')}", "-shared",
                    "-o", so + ".tmp", *sources, "-lm", "-lpthread", "-ldl"]
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            r = _spawn(cmd, timeout=300)
             if r.returncode != 0:
                 return ("build", r.returncode, " ".join(cmd) + "\n" + r.stdout + r.stderr)
             os.replace(so + ".tmp", so)
         try:
-            r = subprocess.run([python, os.path.join(SRC, "smoke_workload.py"), so], capture_output=True,
-                               text=True, timeout=CASE_TIMEOUT, errors="replace")
+            r = _spawn([python, os.path.join(SRC, "smoke_workload.py"), so], timeout=CASE_TIMEOUT, errors="replace")
         except subprocess.TimeoutExpired as e:
             return ("timeout", None, str(e.stdout or "") + str(e.stderr or ""))
         return ("ran", r.returncode, r.stdout + r.stderr)
@@ -169,8 +185,7 @@ def test_case_lists_match(runner, variant):
     if rc != 0:
         pytest.fail(f"building the {variant} tests failed:\n{out}", pytrace=False)
     for prog, cases in CASES.items():
-        r = subprocess.run([os.path.join(BUILD, variant, prog), "--list"], capture_output=True, text=True,
-                           timeout=30)
+        r = _spawn([os.path.join(BUILD, variant, prog), "--list"], timeout=30)
         assert r.returncode == 0, r.stderr
         assert r.stdout.split() == cases, f"{prog}: update CASES in {__file__}"
 
@@ -206,9 +221,9 @@ def test_only_contract_symbols_global(tmp_path):
     for src in sorted(glob.glob(os.path.join(LAYER, "*.c"))):
         obj = tmp_path / (os.path.basename(src) + ".o")
         cmd = ["gcc", *EXT_FLAGS, f"-I{inc}", f"-I{os.path.join(ROOT, 'engine')}", "-c", src, "-o", str(obj)]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        r = _spawn(cmd, timeout=120)
         assert r.returncode == 0, r.stderr
-        nm = subprocess.run(["nm", "--defined-only", "-g", str(obj)], capture_output=True, text=True, timeout=30)
+        nm = _spawn(["nm", "--defined-only", "-g", str(obj)], timeout=30)
         for line in nm.stdout.split("\n"):
             parts = line.split()
             if len(parts) == 3:
@@ -218,10 +233,9 @@ def test_only_contract_symbols_global(tmp_path):
     assert contract <= seen
     so = tmp_path / "layer.so"
     objs = sorted(str(p) for p in tmp_path.glob("*.o"))
-    r = subprocess.run(["gcc", "-shared", "-o", str(so), *objs, "-lm", "-lpthread", "-ldl"],
-                       capture_output=True, text=True, timeout=120)
+    r = _spawn(["gcc", "-shared", "-o", str(so), *objs, "-lm", "-lpthread", "-ldl"], timeout=120)
     assert r.returncode == 0, r.stderr
-    nm = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True, text=True, timeout=30)
+    nm = _spawn(["nm", "-D", "--defined-only", str(so)], timeout=30)
     exported = [line.split()[-1] for line in nm.stdout.splitlines() if line.split()]
     assert not [n for n in exported if "scalene" in n], exported
 
@@ -272,5 +286,5 @@ def test_layer_compiles_against(include, tmp_path):
     for src in sources:
         cmd = ["gcc", *EXT_FLAGS, f"-I{include}", f"-I{os.path.join(ROOT, 'engine')}", "-c", src,
                "-o", str(tmp_path / "x.o")]
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        r = _spawn(cmd, timeout=120)
         assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
