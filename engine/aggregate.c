@@ -325,6 +325,27 @@ add_stack_unlocked(const scalene_sample_t *s, const int32_t *picked, int npicked
     }
 }
 
+void
+scalene_cpu_totals_add(scalene_cpu_totals_t *dst, const scalene_cpu_totals_t *src)
+{
+    dst->python_s += src->python_s;
+    dst->native_s += src->native_s;
+    dst->system_s += src->system_s;
+    dst->util_sum += src->util_sum;
+    dst->samples += src->samples;
+    dst->gpu_util_time += src->gpu_util_time;
+    dst->gpu_mem_sum += src->gpu_mem_sum;
+    if (src->gpu_mem_peak > dst->gpu_mem_peak) {
+        dst->gpu_mem_peak = src->gpu_mem_peak;
+    }
+    dst->await_s += src->await_s;
+    dst->conc_sum += src->conc_sum;
+    dst->conc_n += src->conc_n;
+    if (src->conc_peak > dst->conc_peak) {
+        dst->conc_peak = src->conc_peak;
+    }
+}
+
 scalene_stack_t *
 scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n)
 {

@@ -156,6 +156,8 @@ int32_t scalene_agg_file_for_name_unlocked(int32_t name);
 scalene_line_t *scalene_agg_line_entry_unlocked(int32_t file, int32_t lineno);
 scalene_func_t *scalene_agg_func_entry_unlocked(int32_t file, int32_t firstlineno, int32_t name);
 scalene_stack_t *scalene_agg_stack_entry_unlocked(const int32_t *triples, int32_t n);
+/* dst += src (sums, and the maxima of the peaks). */
+void scalene_cpu_totals_add(scalene_cpu_totals_t *dst, const scalene_cpu_totals_t *src);
 void scalene_agg_reservoir_add_unlocked(scalene_line_t *line, double when);
 /* memory_stacks: a sampled allocation of `bytes` by these frames (innermost
  * first); nothing unless stacks are collected. */

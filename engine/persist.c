@@ -182,26 +182,6 @@ get_count(in_t *in, int32_t max)
     return v;
 }
 
-static void
-add_totals(scalene_cpu_totals_t *dst, const scalene_cpu_totals_t *src)
-{
-    dst->python_s += src->python_s;
-    dst->native_s += src->native_s;
-    dst->system_s += src->system_s;
-    dst->util_sum += src->util_sum;
-    dst->samples += src->samples;
-    dst->gpu_util_time += src->gpu_util_time;
-    dst->gpu_mem_sum += src->gpu_mem_sum;
-    if (src->gpu_mem_peak > dst->gpu_mem_peak) {
-        dst->gpu_mem_peak = src->gpu_mem_peak;
-    }
-    dst->await_s += src->await_s;
-    dst->conc_sum += src->conc_sum;
-    dst->conc_n += src->conc_n;
-    if (src->conc_peak > dst->conc_peak) {
-        dst->conc_peak = src->conc_peak;
-    }
-}
 
 /* Only complete files get here (the caller checked the trailer); every id is
  * bounds-checked as it is read, and reading stops at the first bad value. */
@@ -268,13 +248,13 @@ merge_unlocked(in_t *in)
         if (in->failed || file_map[file] < 0) {
             continue;
         }
-        add_totals(&t->files[file_map[file]].cpu, &cpu); /* a file's totals are its lines' */
+        scalene_cpu_totals_add(&t->files[file_map[file]].cpu, &cpu); /* a file's totals are its lines' */
         t->files[file_map[file]].malloc_b += mem.malloc_b;
         t->files[file_map[file]].mallocs += mem.mallocs;
         scalene_line_t *line = scalene_agg_line_entry_unlocked(file_map[file], lineno);
         if (line != NULL) {
             uint64_t before = line->cpu.samples;
-            add_totals(&line->cpu, &cpu);
+            scalene_cpu_totals_add(&line->cpu, &cpu);
             scalene_mem_totals_add(&line->mem, &mem);
             line->cpu.samples = before;
             for (int32_t j = 0; j < ntimes; j++) {
@@ -298,7 +278,7 @@ merge_unlocked(in_t *in)
         }
         scalene_func_t *fn = scalene_agg_func_entry_unlocked(file_map[file], first, str_map[name]);
         if (fn != NULL) {
-            add_totals(&fn->cpu, &cpu);
+            scalene_cpu_totals_add(&fn->cpu, &cpu);
             scalene_mem_totals_add(&fn->mem, &mem);
         }
     }
@@ -335,7 +315,7 @@ merge_unlocked(in_t *in)
         }
         scalene_stack_t *st = ok ? scalene_agg_stack_entry_unlocked(triples, nframes) : NULL;
         if (st != NULL) {
-            add_totals(&st->cpu, &cpu);
+            scalene_cpu_totals_add(&st->cpu, &cpu);
             st->malloc_b += malloc_b;
         }
         stack_map[i] = st != NULL ? (int32_t)(st - t->stacks) : -1;

@@ -360,15 +360,6 @@ cmp_i64(const void *a, const void *b)
 }
 
 static void
-add_totals_cpu(scalene_cpu_totals_t *into, const scalene_cpu_totals_t *from)
-{
-    into->python_s += from->python_s;
-    into->native_s += from->native_s;
-    into->system_s += from->system_s;
-    into->samples += from->samples;
-}
-
-static void
 write_native_leaf(scalene_jw_t *w, const ctx_t *c, const scalene_stack_t *st)
 {
     scalene_tables_t *t = &scalene_tables;
@@ -427,7 +418,7 @@ write_stacks(scalene_jw_t *w, const ctx_t *c)
         scalene_cpu_totals_t sum = {0};
         int leaves = 0;
         for (int32_t k = g; k < end; k++) {
-            add_totals_cpu(&sum, &t->stacks[order[k]].cpu);
+            scalene_cpu_totals_add(&sum, &t->stacks[order[k]].cpu);
             leaves += python_depth(&t->stacks[order[k]]) < t->stacks[order[k]].nframes;
         }
         if (sum.samples == 0) {
