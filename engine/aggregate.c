@@ -777,6 +777,7 @@ scalene_agg_reset(void)
     t->total_s = t->unattributed_s = t->total_await_s = 0;
     t->samples = t->unattributed_samples = 0;
     t->merged_cpu_samples = t->merged_idle_samples = t->merged_dropped_samples = 0;
+    t->merged_dropped_code_names = t->merged_dropped_memory_samples = 0;
     t->merged_threads = t->merged_processes = 0;
     /* Throw away anything still queued from a previous run. */
     while (scalene_ring_peek(&scalene_sample_ring) != NULL) {

@@ -109,6 +109,7 @@ typedef struct {
     uint64_t samples, unattributed_samples;
     /* what merged child processes contributed (persist.c) */
     uint64_t merged_cpu_samples, merged_idle_samples, merged_dropped_samples, merged_threads;
+    uint64_t merged_dropped_code_names, merged_dropped_memory_samples;
     uint64_t merged_processes;
     int collect_stacks;
 } scalene_tables_t;

@@ -28,7 +28,7 @@ static uint32_t
 layout_stamp(void)
 {
     return (uint32_t)(sizeof(scalene_cpu_totals_t) * 1000003u + sizeof(scalene_mem_totals_t) * 131u +
-                      sizeof(scalene_mem_global_t) * 7u + sizeof(scalene_stack_run_t) * 17u + 7u);
+                      sizeof(scalene_mem_global_t) * 7u + sizeof(scalene_stack_run_t) * 17u + 9u);
 }
 
 /* ------------------------------------------------------------------ dump */
@@ -102,8 +102,9 @@ dump_unlocked(out_t *o)
     scalene_sampler_counters(&k);
     double totals[3] = {t->total_s, t->unattributed_s, t->total_await_s};
     uint64_t threads = scalene_sampler_threads_seen();
-    uint64_t counts[7] = {t->samples,        t->unattributed_samples,    k.cpu_samples, k.idle_samples,
-                          k.dropped_samples, threads - threads_dumped, dumps_written};
+    uint64_t counts[9] = {t->samples,        t->unattributed_samples,    k.cpu_samples, k.idle_samples,
+                          k.dropped_samples, threads - threads_dumped, dumps_written,
+                          k.dropped_code_names, k.dropped_memory_samples};
     put(o, totals, sizeof(totals));
     put(o, counts, sizeof(counts));
     put(o, &scalene_mem_global, sizeof(scalene_mem_global));
@@ -331,7 +332,7 @@ merge_unlocked(in_t *in)
     }
     free(stack_map);
     double totals[3];
-    uint64_t counts[7];
+    uint64_t counts[9];
     static scalene_mem_global_t mg;
     get(in, totals, sizeof(totals));
     get(in, counts, sizeof(counts));
@@ -346,6 +347,8 @@ merge_unlocked(in_t *in)
         t->merged_idle_samples += counts[3];
         t->merged_dropped_samples += counts[4];
         t->merged_threads += counts[5];
+        t->merged_dropped_code_names += counts[7];
+        t->merged_dropped_memory_samples += counts[8];
         if (counts[6] == 0) { /* the process's first dump */
             t->merged_processes++;
         }

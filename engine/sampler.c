@@ -21,10 +21,15 @@
 #include "memprof.h"
 
 #define SAMPLE_RING_CAPACITY 4096
-#define CODEINFO_RING_CAPACITY 512
+/* New code objects come in bursts: an import's memory samples each name up
+ * to SCALENE_MEM_FRAMES code objects first seen there.  A name lost to a
+ * full ring costs the samples that carry it their line (seen in CI: a
+ * 400 MB allocation made just after `import numpy` reported on its caller's
+ * line), so this ring is deep enough for several ticks of such a burst. */
+#define CODEINFO_RING_CAPACITY 2048
 #define CODECACHE_CAPACITY (1u << 16)
-/* Drain when the ring is this full, or this long after the last drain. */
-#define DRAIN_FILL_THRESHOLD (SAMPLE_RING_CAPACITY / 8)
+/* Drain when any ring is an eighth full, or this long after the last drain. */
+#define DRAIN_FILL_EIGHTHS(ring) (scalene_ring_used(ring) * 8 >= (ring)->capacity)
 #define DRAIN_PERIOD_NS (50 * 1000000LL)
 
 scalene_ring_t scalene_sample_ring;
@@ -698,8 +703,9 @@ ticker_main(void *arg)
         }
         uint64_t used = scalene_ring_used(&scalene_sample_ring) + scalene_ring_used(&scalene_codeinfo_ring) +
                         scalene_ring_used(&scalene_mem_ring);
-        if (wake_drain_fn != NULL &&
-            (used >= DRAIN_FILL_THRESHOLD || (used > 0 && now - last_drain >= DRAIN_PERIOD_NS))) {
+        int filling = DRAIN_FILL_EIGHTHS(&scalene_sample_ring) || DRAIN_FILL_EIGHTHS(&scalene_codeinfo_ring) ||
+                      (scalene_mem_ring.records != NULL && DRAIN_FILL_EIGHTHS(&scalene_mem_ring));
+        if (wake_drain_fn != NULL && (filling || (used > 0 && now - last_drain >= DRAIN_PERIOD_NS))) {
             last_drain = now;
             wake_drain_fn();
         }
@@ -844,6 +850,8 @@ scalene_sampler_counters(scalene_sampler_counters_t *out)
     out->dropped_samples = atomic_load(&scalene_sample_ring.dropped);
     out->timer_failures = atomic_load(&n_timer_failures);
     out->walk_faults = atomic_load(&n_walk_faults);
+    out->dropped_code_names = atomic_load(&scalene_codeinfo_ring.dropped);
+    out->dropped_memory_samples = scalene_mem_ring.records != NULL ? atomic_load(&scalene_mem_ring.dropped) : 0;
 }
 
 void
@@ -854,6 +862,8 @@ scalene_sampler_reset_counters(void)
     atomic_store(&n_timer_failures, 0);
     atomic_store(&n_walk_faults, 0);
     atomic_store(&scalene_sample_ring.dropped, 0);
+    atomic_store(&scalene_codeinfo_ring.dropped, 0);
+    atomic_store(&scalene_mem_ring.dropped, 0);
 }
 
 void

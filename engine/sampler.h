@@ -110,6 +110,8 @@ void scalene_sampler_gpu_info(scalene_gpu_info_t *out);
 typedef struct {
     uint64_t cpu_samples, idle_samples, dropped_samples, timer_failures;
     uint64_t walk_faults; /* frame walks abandoned on a fault (see sampler.c) */
+    uint64_t dropped_code_names;     /* code names lost to a full ring: their frames go unreported */
+    uint64_t dropped_memory_samples; /* allocation/free/copy samples lost to a full ring */
 } scalene_sampler_counters_t;
 void scalene_sampler_counters(scalene_sampler_counters_t *out);
 void scalene_sampler_reset_counters(void);

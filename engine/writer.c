@@ -620,6 +620,8 @@ write_profiler_section(scalene_jw_t *w, const ctx_t *c)
     ITEM_I("cpu_samples", k.cpu_samples + t->merged_cpu_samples);
     ITEM_I("idle_samples", k.idle_samples + t->merged_idle_samples);
     ITEM_I("dropped_samples", k.dropped_samples + t->merged_dropped_samples);
+    ITEM_I("dropped_code_names", k.dropped_code_names + t->merged_dropped_code_names);
+    ITEM_I("dropped_memory_samples", k.dropped_memory_samples + t->merged_dropped_memory_samples);
     ITEM_I("timer_failures", k.timer_failures);
     ITEM_I("frame_walk_faults", k.walk_faults);
     ITEM_I("threads_seen", scalene_sampler_threads_seen() + t->merged_threads);

@@ -125,6 +125,8 @@ _PROFILER_DEFAULTS: Dict[str, Any] = {
     "cpu_sampling_rate": None,
     "cpu_samples": None,
     "dropped_samples": None,
+    "dropped_code_names": None,
+    "dropped_memory_samples": None,
     "threads_seen": None,
     "why_empty": None,
 }

@@ -682,6 +682,10 @@
       if (!isNaN(d.getTime())) meta.appendChild(h("span", { text: "started " + d.toLocaleString() }));
     }
     if (prof.cpu_samples != null) meta.appendChild(h("span", { text: num(prof.cpu_samples) + " CPU samples" + (num(prof.dropped_samples) ? " (" + num(prof.dropped_samples) + " dropped)" : "") }));
+    if (num(prof.dropped_code_names) || num(prof.dropped_memory_samples)) {
+      meta.appendChild(h("span", { cls: "warn", title: "The profiler's buffers overflowed: some samples were lost, or went to a caller's line because the name of the code they ran was lost.",
+        text: "lost: " + num(prof.dropped_code_names) + " code names, " + num(prof.dropped_memory_samples) + " memory samples" }));
+    }
     if (prof.cpu_mode) meta.appendChild(h("span", { text: String(prof.cpu_mode) + " time" }));
     if (prof.python) meta.appendChild(h("span", { text: "Python " + String(prof.python) }));
     if (prof.name) meta.appendChild(h("span", { text: String(prof.name) + (prof.version ? " " + String(prof.version) : "") }));
