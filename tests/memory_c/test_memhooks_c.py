@@ -60,15 +60,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-# Processes are started one at a time, and then run side by side: CI once saw
-# exec of a case fail with EFAULT while other threads of this process were
-# starting processes too (CPython 3.11 vfork()s with the GIL released).
+# Cases are started from worker threads while pytest's main thread goes on
+# with other items, and pytest sets PYTEST_CURRENT_TEST in the environment at
+# every phase of every item.  Without env=, subprocess execs the child with
+# the C `environ` as it is at exec time: CPython vfork()s, so the child reads
+# the parent's memory, and a setenv() on the main thread that moves `environ`
+# in between makes execve fail with EFAULT ("Bad address"; seen in about 1
+# run in 30 of this module).  Each start therefore gets its own copy of the
+# environment, made under the GIL before the fork.  Starts are also
+# serialised, which on its own did not help.
 _SPAWN_LOCK = threading.Lock()
 
 
 def _spawn(cmd, timeout, **kw):
     """Like subprocess.run(cmd, capture_output=True, text=True, timeout=...),
-    with the start of the process serialised by _SPAWN_LOCK."""
+    with a private copy of the environment (see above)."""
+    kw.setdefault("env", dict(os.environ))
     with _SPAWN_LOCK:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
     try:
