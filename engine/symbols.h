@@ -10,7 +10,8 @@
  * loops) get their own names; otherwise from the dynamic symbols dladdr
  * sees, which for a static function is the nearest exported one before it,
  * so the name is then marked as approximate ("sym+0x1f0" style offsets are
- * left to the caller).
+ * left to the caller).  C++ names are demangled by the process's own
+ * __cxa_demangle when one is loaded, else left mangled.
  */
 #ifndef SCALENE_SYMBOLS_H
 #define SCALENE_SYMBOLS_H

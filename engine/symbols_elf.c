@@ -53,6 +53,75 @@ static pc_entry_t pc_cache[PC_CACHE_SIZE];
 
 #define ANON_NAME 20 /* "0x" + 16 hex digits + NUL, rounded */
 
+/* C++ names, demangled once per distinct name (table lock): mangled name
+ * pointer (stable while its object is known) -> malloc'd readable name. */
+#define DEMANGLED_CACHE_SIZE 1024
+typedef struct {
+    const char *mangled; /* NULL: entry empty */
+    char *readable;
+} demangled_t;
+static demangled_t demangled_cache[DEMANGLED_CACHE_SIZE];
+
+/* The C++ runtime's demangler, if the process has one loaded (a process
+ * whose native leaves are C++ code usually has): looked up, not linked, so
+ * that the engine does not depend on libstdc++, and never loaded by us.
+ * Extension modules are loaded RTLD_LOCAL, and so is the libstdc++ they
+ * bring, so the global scope does not see it: ask for it by name. */
+typedef char *(*cxa_demangle_t)(const char *, char *, size_t *, int *);
+static cxa_demangle_t cxa_demangle; /* table lock; once found, kept */
+
+static cxa_demangle_t
+find_demangler(void)
+{
+    static const char *const runtimes[] = {"libstdc++.so.6", "libc++abi.so.1", "libc++.so.1"};
+    if (cxa_demangle != NULL) {
+        return cxa_demangle;
+    }
+    cxa_demangle = (cxa_demangle_t)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    for (size_t i = 0; cxa_demangle == NULL && i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
+        /* RTLD_NOLOAD: only if already loaded.  The reference it takes is
+         * kept on purpose: the function must outlive its other users. */
+        void *h = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (h != NULL) {
+            cxa_demangle = (cxa_demangle_t)dlsym(h, "__cxa_demangle");
+        }
+    }
+    return cxa_demangle;
+}
+
+/* A readable form of a C++ (Itanium ABI) name; name itself otherwise, or
+ * when no demangler is loaded or the name does not parse. */
+static const char *
+readable_name(const char *name)
+{
+    if (name == NULL || name[0] != '_' || name[1] != 'Z') {
+        return name;
+    }
+    demangled_t *e = &demangled_cache[((uintptr_t)name >> 3) % DEMANGLED_CACHE_SIZE];
+    if (e->mangled == name) {
+        return e->readable;
+    }
+    cxa_demangle_t demangle = find_demangler();
+    if (demangle == NULL) {
+        return name;
+    }
+    int status = -1;
+    char *readable = demangle(name, NULL, NULL, &status);
+    if (status != 0 || readable == NULL) {
+        free(readable);
+        return name;
+    }
+    for (size_t i = 0; e->readable != NULL && i < PC_CACHE_SIZE; i++) {
+        if (pc_cache[i].symbol == e->readable) {
+            pc_cache[i].obj = NULL; /* about to be evicted: forget who points at it */
+        }
+    }
+    free(e->readable);
+    e->mangled = name;
+    e->readable = readable;
+    return readable;
+}
+
 static int
 cmp_sym(const void *a, const void *b)
 {
@@ -326,6 +395,7 @@ scalene_symbolize(uintptr_t pc, scalene_symbol_t *out)
         *out = (scalene_symbol_t){.module = o->module, .symbol = unknown, .offset = 0};
         return 1; /* not cached: rare, and a later load may know it */
     }
+    symbol = readable_name(symbol);
     *e = (pc_entry_t){.pc = pc, .obj = o, .symbol = symbol, .offset = offset};
     *out = (scalene_symbol_t){.module = o->module, .symbol = symbol, .offset = offset};
     return 1;
@@ -337,6 +407,7 @@ scalene_symbols_after_fork_child(void)
     objects = NULL;
     nobjects = objects_cap = 0;
     memset(pc_cache, 0, sizeof(pc_cache));
+    memset(demangled_cache, 0, sizeof(demangled_cache));
 }
 
 void
@@ -353,4 +424,8 @@ scalene_symbols_reset(void)
     objects = NULL;
     nobjects = objects_cap = 0;
     memset(pc_cache, 0, sizeof(pc_cache));
+    for (size_t i = 0; i < DEMANGLED_CACHE_SIZE; i++) {
+        free(demangled_cache[i].readable);
+    }
+    memset(demangled_cache, 0, sizeof(demangled_cache));
 }

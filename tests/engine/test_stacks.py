@@ -118,6 +118,23 @@ def test_native_leaves(tmp_path):
     assert len({r["pid"] for r in timeline}) == 1
 
 
+def test_cxx_leaves_are_demangled(tmp_path):
+    """C++ functions in native leaves read as C++ (numpy's timsort template),
+    not as their mangled symbols."""
+    pytest.importorskip("numpy")
+    path = program("cxx_leaf.py")
+    run = run_scalene(["run", "--cpu-only", path], tmp_path)
+    assert run.returncode == 0, run
+    suffix = ":%d;" % line_of(path, "CXX-LINE")
+    leaves = [leaf for frames, stats in run.profile["stacks"] if frames and frames[-1].endswith(suffix)
+              for leaf in stats.get("native_leaves", [])]
+    numpy_leaves = [leaf for leaf in leaves if leaf["module"].startswith("_multiarray_umath")]
+    assert numpy_leaves, leaves
+    assert not [leaf for leaf in leaves if leaf["symbol"].startswith("_Z")], leaves
+    templated = sum(leaf["c_time"] for leaf in numpy_leaves if "<" in leaf["symbol"] and "(" in leaf["symbol"])
+    assert templated >= 0.5 * sum(leaf["c_time"] for leaf in leaves), leaves
+
+
 def test_stacks_of_a_forked_child(tmp_path):
     """A forked child's stacks, native leaves included, are merged into the
     parent's, and its timeline runs carry its pid."""

@@ -2,6 +2,7 @@
  * under concurrent producers, the hash map and string interner, the JSON
  * writer's escaping, and the names of native addresses.  Built twice by tests/engine_c (plain and with
  * ASan+UBSan); each test is a separate invocation so a crash names it. */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -185,6 +186,19 @@ test_symbols(void)
     CHECK(!scalene_symbolize(0, &sym));
     scalene_symbols_reset();
     CHECK(scalene_symbolize(pc, &sym) && strcmp(sym.symbol, "symbols_static_target") == 0);
+    /* a C++ function: demangled by the __cxa_demangle of the C++ runtime
+     * the process has loaded (this C program loads one for the purpose) */
+    void *cxx = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_GLOBAL);
+    if (cxx != NULL) {
+        void *f = dlsym(cxx, "_ZNSt6thread20hardware_concurrencyEv");
+        CHECK(f != NULL);
+        CHECK(scalene_symbolize((uintptr_t)f + 1, &sym));
+        CHECK(strcmp(sym.symbol, "std::thread::hardware_concurrency()") == 0);
+        CHECK(strncmp(sym.module, "libstdc++", 9) == 0);
+        CHECK(scalene_symbolize((uintptr_t)f + 1, &again) && again.symbol == sym.symbol);
+    } else {
+        printf("no libstdc++.so.6: demangling not checked\n");
+    }
     scalene_symbols_reset(); /* nothing leaks (ASan's leak check) */
     return 0;
 }
