@@ -16,6 +16,33 @@ static entry_t *table;
 static uint32_t mask;
 static uint32_t used; /* writer only */
 
+/* Fingerprints of codes whose names are in the codeinfo ring (any thread,
+ * relaxed atomics: see codecache.h). */
+#define IN_FLIGHT_SLOTS 512
+static _Atomic uint64_t in_flight[IN_FLIGHT_SLOTS];
+
+static inline uint64_t
+fingerprint(uintptr_t code, uint32_t stamp)
+{
+    uint64_t h = ((uint64_t)code ^ ((uint64_t)stamp << 29)) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 31;
+    return h | 1; /* never 0, the empty slot */
+}
+
+int
+scalene_codecache_in_flight(uintptr_t code, uint32_t stamp)
+{
+    uint64_t f = fingerprint(code, stamp);
+    return atomic_load_explicit(&in_flight[f % IN_FLIGHT_SLOTS], memory_order_relaxed) == f;
+}
+
+void
+scalene_codecache_mark_in_flight(uintptr_t code, uint32_t stamp)
+{
+    uint64_t f = fingerprint(code, stamp);
+    atomic_store_explicit(&in_flight[f % IN_FLIGHT_SLOTS], f, memory_order_relaxed);
+}
+
 int
 scalene_codecache_init(uint32_t capacity_pow2)
 {
@@ -33,6 +60,9 @@ scalene_codecache_init(uint32_t capacity_pow2)
 void
 scalene_codecache_clear(void)
 {
+    for (int i = 0; i < IN_FLIGHT_SLOTS; i++) {
+        atomic_store_explicit(&in_flight[i], 0, memory_order_relaxed);
+    }
     if (table == NULL) {
         return;
     }

@@ -25,7 +25,8 @@
  * to SCALENE_MEM_FRAMES code objects first seen there.  A name lost to a
  * full ring costs the samples that carry it their line (seen in CI: a
  * 400 MB allocation made just after `import numpy` reported on its caller's
- * line), so this ring is deep enough for several ticks of such a burst. */
+ * line), so this ring is deep enough for several ticks of such a burst.
+ * Names already in the ring are not sent again (codecache.h, in flight). */
 #define CODEINFO_RING_CAPACITY 2048
 #define CODECACHE_CAPACITY (1u << 16)
 /* Drain when any ring is an eighth full, or this long after the last drain. */
@@ -285,7 +286,8 @@ describe_frames(const scalene_raw_frame_t *raw, int n, scalene_frame_t *frames, 
         frames[i].code = (uintptr_t)code;
         frames[i].stamp = stamp;
         frames[i].lineno = raw[i].offset < 0 ? code->co_firstlineno : PyCode_Addr2Line(code, raw[i].offset);
-        if (scalene_codecache_lookup((uintptr_t)code, stamp) >= 0) {
+        if (scalene_codecache_lookup((uintptr_t)code, stamp) >= 0 ||
+            scalene_codecache_in_flight((uintptr_t)code, stamp)) {
             continue;
         }
         int seen = 0;
@@ -314,6 +316,7 @@ describe_frames(const scalene_raw_frame_t *raw, int n, scalene_frame_t *frames, 
                 atomic_signal_fence(memory_order_seq_cst);
             }
             scalene_ring_publish(&scalene_codeinfo_ring, info, pos);
+            scalene_codecache_mark_in_flight((uintptr_t)code, stamp);
         }
     }
     return n;

@@ -25,6 +25,10 @@ def run_mem(scalene, which, *extra):
     path = program("mem_known.py")
     run = scalene(["run", "--memory"] + WINDOW + list(extra) + [path, "---", which], timeout=180)
     assert run.returncode == 0, run
+    # A fast allocation loop meets the same few code objects in every
+    # sample: their names are sent once, not once per sample (which filled
+    # the ring with 2,600 refused copies in the churn run).
+    assert run.profile["profiler"]["dropped_code_names"] == 0, run.profile["profiler"]
     truth = json.loads(run.stdout.strip().splitlines()[-1])
     lines, detail = lines_by_number(run.profile, path)
     return run.profile, lines, detail, truth, path
