@@ -16,8 +16,10 @@ static entry_t *table;
 static uint32_t mask;
 static uint32_t used; /* writer only */
 
-/* Fingerprints of codes whose names are in the codeinfo ring (any thread,
- * relaxed atomics: see codecache.h). */
+/* Fingerprints of codes whose names are in the codeinfo ring (any thread;
+ * see codecache.h).  The mark is a release after the record's publication
+ * and the check an acquire before the skipping sample's own publication,
+ * so a drain that sees that sample also sees the record. */
 #define IN_FLIGHT_SLOTS 512
 static _Atomic uint64_t in_flight[IN_FLIGHT_SLOTS];
 
@@ -33,14 +35,14 @@ int
 scalene_codecache_in_flight(uintptr_t code, uint32_t stamp)
 {
     uint64_t f = fingerprint(code, stamp);
-    return atomic_load_explicit(&in_flight[f % IN_FLIGHT_SLOTS], memory_order_relaxed) == f;
+    return atomic_load_explicit(&in_flight[f % IN_FLIGHT_SLOTS], memory_order_acquire) == f;
 }
 
 void
 scalene_codecache_mark_in_flight(uintptr_t code, uint32_t stamp)
 {
     uint64_t f = fingerprint(code, stamp);
-    atomic_store_explicit(&in_flight[f % IN_FLIGHT_SLOTS], f, memory_order_relaxed);
+    atomic_store_explicit(&in_flight[f % IN_FLIGHT_SLOTS], f, memory_order_release);
 }
 
 int
