@@ -183,7 +183,6 @@ get_count(in_t *in, int32_t max)
     return v;
 }
 
-
 /* Only complete files get here (the caller checked the trailer); every id is
  * bounds-checked as it is read, and reading stops at the first bad value. */
 static int

@@ -288,14 +288,7 @@ describe_frames(const scalene_raw_frame_t *raw, int n, scalene_frame_t *frames, 
         frames[i].lineno = raw[i].offset < 0 ? code->co_firstlineno : PyCode_Addr2Line(code, raw[i].offset);
         if (scalene_codecache_lookup((uintptr_t)code, stamp) >= 0 ||
             scalene_codecache_in_flight((uintptr_t)code, stamp)) {
-            continue;
-        }
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) {
-            seen = frames[j].code == (uintptr_t)code && frames[j].stamp == stamp;
-        }
-        if (seen) {
-            continue;
+            continue; /* also a code met again deeper in this same stack */
         }
         uint64_t pos;
         scalene_codeinfo_t *info = scalene_ring_reserve(&scalene_codeinfo_ring, &pos);
@@ -854,7 +847,7 @@ scalene_sampler_counters(scalene_sampler_counters_t *out)
     out->timer_failures = atomic_load(&n_timer_failures);
     out->walk_faults = atomic_load(&n_walk_faults);
     out->dropped_code_names = atomic_load(&scalene_codeinfo_ring.dropped);
-    out->dropped_memory_samples = scalene_mem_ring.records != NULL ? atomic_load(&scalene_mem_ring.dropped) : 0;
+    out->dropped_memory_samples = atomic_load(&scalene_mem_ring.dropped);
 }
 
 void

@@ -67,24 +67,14 @@ pytestmark = pytest.mark.skipif(
 # the parent's memory, and a setenv() on the main thread that moves `environ`
 # in between makes execve fail with EFAULT ("Bad address"; seen in about 1
 # run in 30 of this module).  Each start therefore gets its own copy of the
-# environment, made under the GIL before the fork.  Starts are also
-# serialised, which on its own did not help.
-_SPAWN_LOCK = threading.Lock()
+# environment, made under the GIL before the fork.
 
 
 def _spawn(cmd, timeout, **kw):
-    """Like subprocess.run(cmd, capture_output=True, text=True, timeout=...),
-    with a private copy of the environment (see above)."""
+    """subprocess.run(cmd, capture_output=True, text=True, timeout=...) with
+    a private copy of the environment (see above)."""
     kw.setdefault("env", dict(os.environ))
-    with _SPAWN_LOCK:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise subprocess.TimeoutExpired(cmd, timeout, out, err)
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
 class _Runner:
